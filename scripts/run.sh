@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# run.sh BUILD - start a Posthorn instance on loopback under run/ (make run).
+#
+# The instance's configuration, spool and mail store all live under run/.
+# It is started with `posthorn -c run start`, which needs the master
+# supervisor; until that program is built this script says so and fails.
+set -euo pipefail
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -x "$build/bin/master" ]; then
+  cat >&2 <<MSG
+make run: the master supervisor (master/) is not part of this build yet,
+so no instance can be started. What works today is listed in README.md
+under "What works today"; for example:
+  $build/bin/posthorn conf -c $top/conf -n     # the shipped main.cf's non-default settings
+  $build/bin/posthorn map build hash:/tmp/t    # build a lookup table from /tmp/t
+MSG
+  exit 1
+fi
+mkdir -p "$top/run"
+exec "$build/bin/posthorn" -c "$top/run" start
