@@ -16,8 +16,8 @@
 //   };
 //
 // encode() and decode() both walk fields(). Supported field types:
-//   std::string (binary-safe), bool ("1"/"0"), integers other than char types
-//   (canonical decimal; range-checked on decode), records (a struct with
+//   std::string (binary-safe), bool ("1"/"0"), integers including int8_t/uint8_t
+//   but not char (canonical decimal; range-checked on decode), records (a struct with
 //   fields(): encoded as a nested attribute list), user types with the two
 //   conversion hooks below, std::optional<T> (absent attribute = nullopt) and
 //   std::vector<T> (one attribute per element, in order; empty = absent).
@@ -76,8 +76,7 @@ concept Convertible = requires(const T& v, std::string_view s, T& out) {
 
 template <class T>
 concept Integer = std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                  !std::is_same_v<T, char> && !std::is_same_v<T, signed char> &&
-                  !std::is_same_v<T, unsigned char> && !std::is_same_v<T, char8_t> &&
+                  !std::is_same_v<T, char> && !std::is_same_v<T, char8_t> &&
                   !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t> &&
                   !std::is_same_v<T, wchar_t>;
 
@@ -102,7 +101,7 @@ std::string encode_value(const T& v) {
   else if constexpr (std::is_same_v<T, bool>)
     return v ? "1" : "0";
   else if constexpr (Integer<T>)
-    return std::to_string(v);
+    return std::to_string(+v);  // + promotes int8_t to a number
   else if constexpr (Convertible<T>)
     return to_ipc_string(v);
   else if constexpr (Record<T>)
