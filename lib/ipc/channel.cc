@@ -1,6 +1,8 @@
 // lib/ipc/channel.cc - see channel.h.
 #include "lib/ipc/channel.h"
 
+#include <sys/socket.h>
+
 #include "lib/base/strings.h"
 
 namespace posthorn::ipc {
@@ -11,10 +13,15 @@ Channel::Channel(event::EventBase& base, Fd fd, ChannelOptions opts) : opts_(std
   co.max_input = opts_.max_frame + kHeaderSize;
   co.max_line = 1;  // lines are not used here
   co.idle_timeout = opts_.idle_timeout;
+  // The hello goes straight to the socket (an empty socket buffer always
+  // takes these few bytes): if we refuse the peer's hello and close at once,
+  // the peer has still been told what we speak and can log it.
+  std::string hello = serialize(hello_frame(opts_.protocol));
+  ssize_t n = ::send(fd.get(), hello.data(), hello.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   conn_ = event::Connection::plain(base, std::move(fd), co);
   conn_->on_read([this] { on_input(); });
   conn_->on_close([this](const Error& e) { close(e); });
-  conn_->write(serialize(hello_frame(opts_.protocol)));
+  conn_->write(std::string_view(hello).substr(n > 0 ? static_cast<std::size_t>(n) : 0));
 }
 
 void Channel::send(const Frame& f) {
