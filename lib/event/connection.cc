@@ -118,8 +118,10 @@ Result<std::optional<std::string>> Connection::read_line() {
   evbuffer_ptr_set(in, &end, std::min(have, opts_.max_line), EVBUFFER_PTR_SET);
   evbuffer_ptr lf = evbuffer_search_range(in, "\n", 1, nullptr, &end);
   if (lf.pos < 0) {
-    if (have >= opts_.max_line)
+    if (have >= opts_.max_line) {
+      pause_reading();  // the caller should close; until then, no more read callbacks
       return make_error(Errc::too_large, cat("line longer than ", opts_.max_line, " bytes"));
+    }
     return std::optional<std::string>();
   }
   return std::optional<std::string>(read(static_cast<std::size_t>(lf.pos) + 1));

@@ -83,7 +83,7 @@ class Connection {
   std::string read(std::size_t n);
   // One LF-terminated line, terminator ("\n" or "\r\n") included, as sent.
   // nullopt: no complete line yet. Errc::too_large: the line is longer than
-  // max_line; nothing is consumed and the caller should close.
+  // max_line; nothing is consumed, reading pauses, and the caller should close.
   Result<std::optional<std::string>> read_line();
 
   // Queues bytes for sending; never blocks. Ignored after close.

@@ -114,6 +114,7 @@ TEST_CASE("lines split at any point arrive whole", "[event][lines]") {
 
 TEST_CASE("an over-long line is an error, a line of exactly the limit is not", "[event][lines]") {
   for (auto [len, ok] : {std::pair{10u, true}, {11u, false}, {5000u, false}}) {
+    INFO(len);
     EventBase base;
     Pair p;
     ConnectionOptions o;
