@@ -1,0 +1,234 @@
+// lib/event/connection.cc - see connection.h.
+//
+// Reading is wanted unless the owner paused it, the output is above its high
+// watermark, or the connection is closing; update_reading() applies that one
+// rule after every change, so the three reasons cannot undo each other.
+#include "lib/event/connection.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include <algorithm>
+
+#include "lib/base/strings.h"
+#include "lib/log/log.h"
+
+namespace posthorn::event {
+
+std::unique_ptr<Connection> Connection::plain(EventBase& base, Fd fd, ConnectionOptions opts) {
+  evutil_make_socket_nonblocking(fd.get());
+  bufferevent* bev = bufferevent_socket_new(base.get(), fd.get(), BEV_OPT_CLOSE_ON_FREE);
+  if (!bev) log::panic("bufferevent_socket_new failed");
+  fd.release();  // closed by bufferevent_free
+  return std::unique_ptr<Connection>(new Connection(base, bev, opts));
+}
+
+std::unique_ptr<Connection> Connection::tls(EventBase& base, Fd fd, SslPtr ssl, TlsRole role,
+                                            ConnectionOptions opts) {
+  evutil_make_socket_nonblocking(fd.get());
+  auto state = role == TlsRole::server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING;
+  bufferevent* bev = bufferevent_openssl_socket_new(base.get(), fd.get(), ssl.get(), state,
+                                                    BEV_OPT_CLOSE_ON_FREE);
+  if (!bev) log::panic("bufferevent_openssl_socket_new failed");
+  fd.release();   // both are freed by bufferevent_free (BEV_OPT_CLOSE_ON_FREE)
+  ssl.release();
+  // Many clients drop TCP without close_notify; that is an end, not an attack
+  // on us (we frame our own data: SMTP's dot, IMAP's literals).
+  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  return std::unique_ptr<Connection>(new Connection(base, bev, opts));
+}
+
+Connection::Connection(EventBase& base, bufferevent* bev, ConnectionOptions opts)
+    : base_(base), opts_(opts), bev_(bev), kick_(base, [this] {
+        if (closed_) return;
+        if (closing_ && output_size() == 0) return finish({Errc::closed, "closed after flush"});
+        if (reading() && input_size() > 0 && read_fn_ && *read_fn_) {
+          SharedFn<void()> fn = read_fn_;
+          guarded("read", [&] { (*fn)(); });
+        }
+      }) {
+  install();
+}
+
+Connection::~Connection() = default;
+
+void Connection::install() {
+  bufferevent_setcb(bev_.get(), &Connection::read_cb, &Connection::write_cb,
+                    &Connection::event_cb, this);
+  bufferevent_setwatermark(bev_.get(), EV_READ, 0, std::max(opts_.max_input, opts_.max_line + 1));
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, closing_ ? 0 : opts_.output_low, 0);
+  set_idle_timeout(opts_.idle_timeout);
+  bufferevent_enable(bev_.get(), EV_WRITE);
+  update_reading();
+}
+
+void Connection::set_idle_timeout(std::chrono::milliseconds t) {
+  opts_.idle_timeout = t;
+  if (t.count() > 0) {
+    timeval tv = to_timeval(t);
+    bufferevent_set_timeouts(bev_.get(), &tv, &tv);
+  } else {
+    bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+  }
+}
+
+bool Connection::reading() const {
+  return !closed_ && !closing_ && !paused_by_owner_ && !paused_by_output_;
+}
+
+void Connection::update_reading() {
+  if (closed_) return;
+  if (reading())
+    bufferevent_enable(bev_.get(), EV_READ);
+  else
+    bufferevent_disable(bev_.get(), EV_READ);
+}
+
+void Connection::kick() { kick_.start(std::chrono::milliseconds(0)); }
+
+std::size_t Connection::input_size() const {
+  return evbuffer_get_length(bufferevent_get_input(bev_.get()));
+}
+
+std::size_t Connection::output_size() const {
+  return evbuffer_get_length(bufferevent_get_output(bev_.get()));
+}
+
+std::string_view Connection::peek(std::size_t n) {
+  n = std::min(n, input_size());
+  if (n == 0) return {};
+  auto* p = evbuffer_pullup(bufferevent_get_input(bev_.get()), static_cast<ev_ssize_t>(n));
+  return {reinterpret_cast<const char*>(p), n};
+}
+
+void Connection::drain(std::size_t n) { evbuffer_drain(bufferevent_get_input(bev_.get()), n); }
+
+std::string Connection::read(std::size_t n) {
+  std::string out(peek(n));
+  drain(out.size());
+  return out;
+}
+
+Result<std::optional<std::string>> Connection::read_line() {
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  std::size_t have = evbuffer_get_length(in);
+  // Look for LF only where a line of allowed length could end.
+  evbuffer_ptr end;
+  evbuffer_ptr_set(in, &end, std::min(have, opts_.max_line), EVBUFFER_PTR_SET);
+  evbuffer_ptr lf = evbuffer_search_range(in, "\n", 1, nullptr, &end);
+  if (lf.pos < 0) {
+    if (have >= opts_.max_line) {
+      pause_reading();  // the caller should close; until then, no more read callbacks
+      return make_error(Errc::too_large, cat("line longer than ", opts_.max_line, " bytes"));
+    }
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(read(static_cast<std::size_t>(lf.pos) + 1));
+}
+
+void Connection::write(std::string_view bytes) {
+  if (closed_ || closing_ || bytes.empty()) return;
+  bufferevent_write(bev_.get(), bytes.data(), bytes.size());
+  if (!paused_by_output_ && output_size() > opts_.output_high) {
+    paused_by_output_ = true;
+    update_reading();
+  }
+}
+
+void Connection::pause_reading() {
+  paused_by_owner_ = true;
+  update_reading();
+}
+
+void Connection::resume_reading() {
+  paused_by_owner_ = false;
+  update_reading();
+  if (reading() && input_size() > 0) kick();
+}
+
+void Connection::close_after_flush() {
+  if (closed_ || closing_) return;
+  closing_ = true;
+  update_reading();
+  // The write callback now runs when the output is empty.
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+  if (output_size() == 0) kick();
+}
+
+void Connection::start_tls(SslPtr ssl, TlsRole role) {
+  if (closed_) return;
+  drain(input_size());
+  bufferevent* under = bev_.release();
+  bufferevent_set_timeouts(under, nullptr, nullptr);  // the filter carries the timeout
+  auto state = role == TlsRole::server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING;
+  bufferevent* filter = bufferevent_openssl_filter_new(base_.get(), under, ssl.get(), state,
+                                                       BEV_OPT_CLOSE_ON_FREE);
+  if (!filter) log::panic("bufferevent_openssl_filter_new failed");
+  ssl.release();  // freed with the filter, which also frees `under`
+  bufferevent_openssl_set_allow_dirty_shutdown(filter, 1);
+  bev_.reset(filter);
+  install();
+}
+
+SSL* Connection::ssl() const { return bufferevent_openssl_get_ssl(bev_.get()); }
+
+int Connection::fd() const { return static_cast<int>(bufferevent_getfd(bev_.get())); }
+
+void Connection::finish(Error e) {
+  if (closed_) return;
+  closed_ = true;
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  kick_.cancel();
+  SharedFn<void(const Error&)> fn = close_fn_;
+  if (fn && *fn) guarded("close", [&] { (*fn)(e); });
+}
+
+void Connection::read_cb(bufferevent*, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  if (!self->reading()) return;  // delivered again by kick() when reading resumes
+  SharedFn<void()> fn = self->read_fn_;
+  if (fn && *fn) guarded("read", [&] { (*fn)(); });
+}
+
+void Connection::write_cb(bufferevent*, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  if (self->closed_) return;
+  if (self->closing_) {
+    if (self->output_size() == 0) self->finish({Errc::closed, "closed after flush"});
+    return;
+  }
+  if (self->paused_by_output_ && self->output_size() <= self->opts_.output_low) {
+    self->paused_by_output_ = false;
+    self->update_reading();
+    if (self->reading() && self->input_size() > 0) self->kick();
+  }
+}
+
+void Connection::event_cb(bufferevent*, short what, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  if (self->closed_) return;
+  if (what & BEV_EVENT_CONNECTED) {
+    SharedFn<void()> fn = self->tls_fn_;
+    if (fn && *fn) guarded("tls ready", [&] { (*fn)(); });
+    return;
+  }
+  if (what & BEV_EVENT_TIMEOUT) return self->finish({Errc::timeout, "idle timeout"});
+  if (what & BEV_EVENT_EOF) return self->finish({Errc::closed, "connection closed by peer"});
+  if (what & BEV_EVENT_ERROR) return self->finish(self->describe_error(what));
+}
+
+Error Connection::describe_error(short) const {
+  std::string tls;
+  while (unsigned long e = bufferevent_get_openssl_error(bev_.get())) {
+    char buf[256];  // ERR_error_string_n's documented buffer size
+    ERR_error_string_n(e, buf, sizeof buf);
+    tls += tls.empty() ? buf : cat("; ", buf);
+  }
+  if (!tls.empty()) return {Errc::protocol, "TLS: " + tls};
+  int err = EVUTIL_SOCKET_ERROR();
+  if (err != 0) return sys_error("connection", err);
+  return {Errc::io, ssl() ? "TLS connection failed" : "connection failed"};
+}
+
+}  // namespace posthorn::event
