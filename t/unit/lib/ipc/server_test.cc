@@ -196,7 +196,9 @@ TEST_CASE("a frame over the server's limit closes only that connection", "[ipc][
   (*c)->request(Echo{std::string(kDefaultMaxFrame + 1, 'x')}, 5s,
                 [&](Result<EchoReply> r) { err = r.error(); });
   run_until(fx.base, [&] { return err.has_value(); });
-  CHECK(err->code == Errc::closed);
+  // The server closes with our unread bytes in its buffer: we see EOF or a
+  // reset (EPIPE/ECONNRESET), depending on when our writes hit it.
+  CHECK((err->code == Errc::closed || err->code == Errc::io));
   CHECK_FALSE((*c)->open());
 }
 
