@@ -111,7 +111,8 @@ bool is_dot_atom(std::string_view local);
 std::string quote_local(std::string_view local);
 // The octets of a wire local part (a Dot-string or a Quoted-string with
 // quoted pairs, RFC 5321 4.1.2). Errors: syntax, bad_utf8, needs_smtputf8,
-// local_too_long (the wire form counts).
+// local_too_long (counted on the canonical form, quote_local of the result,
+// so needless quotes and quoted pairs do not count).
 Result<std::string> unquote_local(std::string_view wire, const Options& opts = {});
 
 // Same mailbox: local parts equal octet for octet (RFC 5321 2.4: only the
