@@ -133,7 +133,9 @@ LocalSplit split_extension(std::string_view local, std::string_view delimiters);
 
 // Checks a domain as written after '@' (no comments or spaces) and returns it
 // canonical: labels folded to ASCII lower case, literals validated with
-// inet_pton. Errors: bad_domain, bad_literal, domain_too_long, needs_smtputf8,
+// inet_pton (so IPv6 follows RFC 4291, which allows "::" for a single group
+// where RFC 5321 IPv6-comp does not; glibc refuses IPv4 octets with leading
+// zeros), the "IPv6:" tag spelled so and the hex digits in lower case. Errors: bad_domain, bad_literal, domain_too_long, needs_smtputf8,
 // bad_utf8.
 Result<std::string> canonical_domain(std::string_view domain, const Options& opts = {});
 

@@ -91,6 +91,22 @@ TEST_CASE("domains are validated and folded to lower case", "[address]") {
   CHECK(*canonical_domain("B\xc3\x9c\x43HER.example", u) == "b\xc3\x9c\x63her.example");  // ASCII only
   CHECK(*canonical_domain("a-b.c--d.example") == "a-b.c--d.example");
   CHECK(*canonical_domain(std::string(63, 'a')) == std::string(63, 'a'));
+  // 255 octets exactly (four labels of 63 and dots), then one more.
+  const std::string d255 = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                           std::string(63, 'c') + "." + std::string(63, 'd');
+  REQUIRE(d255.size() == 255);
+  CHECK(*canonical_domain(d255) == d255);
+  auto d256 = canonical_domain(d255 + "e");
+  REQUIRE_FALSE(d256);
+  CHECK(code_of(d256.error()) == Code::domain_too_long);
+  auto d256b = canonical_domain("e." + d255);
+  REQUIRE_FALSE(d256b);
+  CHECK(code_of(d256b.error()) == Code::domain_too_long);
+  // IPv6 literals are whatever inet_pton (RFC 4291) takes, which includes a
+  // "::" standing for one group that RFC 5321's IPv6-comp would not allow.
+  CHECK(*canonical_domain("[IPv6:1:2:3:4:5:6:7::]") == "[IPv6:1:2:3:4:5:6:7::]");
+  CHECK(*canonical_domain("[IPv6:::FFFF:192.0.2.1]") == "[IPv6:::ffff:192.0.2.1]");
+  CHECK(*canonical_domain("[IPV6:::1]") == "[IPv6:::1]");
   const std::pair<std::string, Code> bad[] = {
       {"", Code::bad_domain},
       {".", Code::bad_domain},
