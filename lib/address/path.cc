@@ -202,6 +202,16 @@ Result<Path> parse_path(std::string_view path, const Options& opts) {
   return std::move(head->path);
 }
 
+Result<Mailbox> parse_mailbox(std::string_view text, const Options& opts) {
+  if (text.empty()) return make_address_error(Code::syntax);
+  std::string path;
+  path.reserve(text.size() + 2);
+  path.append("<").append(text).append(">");
+  auto p = parse_path(path, opts);
+  if (!p) return std::move(p).error();
+  return std::move(p->mailbox);
+}
+
 std::string to_string(const Path& p) {
   return p.null ? std::string("<>") : "<" + to_string(p.mailbox) + ">";
 }

@@ -63,6 +63,14 @@ Result<PathArg> parse_path_arg(std::string_view arg, const Options& opts = {});
 // parameters.
 Result<Path> parse_path(std::string_view path, const Options& opts = {});
 
+// Parses the external form of a mailbox as to_string(Mailbox) writes it
+// ("user@example.org", "\"a b\"@example.org"), as found in queue files, maps
+// and configuration. Unqualified forms ("root") only with Options::lenient,
+// "postmaster" always. Same errors as parse_path; an empty text is syntax.
+// parse_mailbox(to_string(m)) == m for every Mailbox from these parsers
+// (with the options it was parsed with).
+Result<Mailbox> parse_mailbox(std::string_view text, const Options& opts = {});
+
 // "<" to_string(mailbox) ">", or "<>" for the null path.
 std::string to_string(const Path& p);
 

@@ -65,6 +65,9 @@ void fuzz_path(std::string_view in, const Options& o) {
   if (!r->null) check_mailbox(r->mailbox, o);
   auto back = parse_path(to_string(*r), o);
   require(back.has_value() && *back == *r, "path round trip");
+  if (r->null) return;
+  auto m = parse_mailbox(to_string(r->mailbox), o);
+  require(m.has_value() && *m == r->mailbox, "mailbox external form round trip");
 }
 
 void fuzz_header(std::string_view in, const Options& o) {

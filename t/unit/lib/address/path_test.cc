@@ -386,3 +386,35 @@ TEST_CASE("ORCPT values", "[address][xtext]") {
     CHECK_FALSE(parse_orcpt(b));
   }
 }
+
+TEST_CASE("parse_mailbox reads the external form back", "[address][path]") {
+  const Mailbox ms[] = {
+      {"user", "example.org"},  {"a b", "example.org"}, {"a\"b", "example.org"},
+      {"", "example.org"},      {"x", "[IPv6:::1]"},    {"postmaster", ""},
+      {"a>b", "example.org"},   {"user%host", "relay.example"},
+  };
+  for (const auto& m : ms) {
+    INFO(to_string(m));
+    auto r = parse_mailbox(to_string(m));
+    REQUIRE(r);
+    CHECK(*r == m);
+  }
+  Options lenient;
+  lenient.lenient = true;
+  CHECK(*parse_mailbox("root", lenient) == Mailbox{"root", ""});
+  CHECK(*parse_mailbox("User@EXAMPLE.org") == Mailbox{"User", "example.org"});
+  const std::pair<const char*, Code> bad[] = {
+      {"", Code::syntax},
+      {"root", Code::no_domain},
+      {"<a@example.org>", Code::syntax},
+      {"a@example.org> <b@example.org", Code::syntax},
+      {"a@example.org>x", Code::syntax},
+      {" a@example.org", Code::syntax},
+  };
+  for (const auto& [in, code] : bad) {
+    INFO(in);
+    auto r = parse_mailbox(in);
+    REQUIRE_FALSE(r);
+    CHECK(code_of(r.error()) == code);
+  }
+}
