@@ -202,3 +202,17 @@ TEST_CASE("display names are quoted when rendered only when needed", "[address][
     CHECK(back->at(0).mailboxes.at(0) == c.in);
   }
 }
+
+TEST_CASE("long address lists parse in one pass", "[address][header]") {
+  std::string big;
+  for (int k = 0; k < 20000; ++k) big += "User " + std::to_string(k) + " <u" + std::to_string(k) + "@x.example>,\r\n ";
+  auto r = parse_address_list(big);
+  REQUIRE(r);
+  REQUIRE(r->size() == 20000);
+  CHECK(r->back().mailboxes.at(0).mailbox == Mailbox{"u19999", "x.example"});
+  CHECK(r->back().mailboxes.at(0).display_name == "User 19999");
+  // A megabyte of one atom is a long unqualified local part, not a crash.
+  auto huge = parse_address_list(std::string(1 << 20, 'a'));
+  REQUIRE_FALSE(huge);
+  CHECK(code_of(huge.error()) == Code::local_too_long);
+}
