@@ -72,7 +72,8 @@ enum class Code {
 
 // The Error for `c`: Errc as in the table above, detail = reply_text(c).
 Error make_address_error(Code c);
-// The Code of an error returned by this module; Code::other for any other Error.
+// The Code of an error returned by this module; Code::other for any other Error
+// (it matches Errc and detail, so read it before changing the detail).
 Code code_of(const Error& e);
 // Short text for an SMTP reply ("Bad address syntax", "Local part too long", ...).
 std::string_view reply_text(Code c);

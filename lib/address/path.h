@@ -17,6 +17,10 @@
 // and unqualified addresses ("<root>"); the caller then appends myorigin or
 // refuses it (reject_non_fqdn_*).
 //
+// Limits: local part and domain are counted on their canonical forms (as
+// address.h says); the 256-octet path limit is applied to the path as sent,
+// source route and needless quoting included, and to the canonical form.
+//
 // SMTPUTF8: a non-ASCII path or parameter value is accepted when
 // Options::smtputf8 is set or when the parameters themselves contain SMTPUTF8
 // (RFC 6531 3.4: MAIL FROM:<...> SMTPUTF8 enables it for that command; the
