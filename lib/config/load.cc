@@ -175,7 +175,12 @@ Parsed Config::parse(const Sources& src) {
   return out;
 }
 
-Result<Config> Config::load(const std::filesystem::path& config_dir) {
+Result<Config> Config::load(const std::filesystem::path& dir) {
+  // Absolute, because daemons change directory (chroot, the spool) and
+  // relative paths in main.cf are taken from config_directory.
+  std::error_code ec;
+  std::filesystem::path config_dir = std::filesystem::absolute(dir, ec);
+  if (ec) config_dir = dir;
   auto main_path = config_dir / "main.cf", master_path = config_dir / "master.cf";
   auto main_text = read_file(main_path);
   if (!main_text) return std::move(main_text).error();
