@@ -6,6 +6,9 @@
 // Entries are grouped by topic; find_param() does not depend on the order.
 #include "lib/config/params.h"
 
+#include <algorithm>
+#include <vector>
+
 
 namespace posthorn::config {
 
@@ -20,7 +23,6 @@ constexpr std::string_view kDbType = "hash";
 constexpr Bounds kAny{};
 constexpr Bounds kNonNeg{0, {}};
 constexpr Bounds kPositive{1, {}};
-constexpr Bounds kPort{1, 65535};
 constexpr Bounds kReplyCode{400, 599};
 constexpr Bounds kReject5{500, 599};
 
@@ -337,9 +339,17 @@ constexpr Param kParams[] = {
 std::span<const Param> params() { return kParams; }
 
 const Param* find_param(std::string_view name) {
-  for (const Param& p : kParams)
-    if (p.name == name) return &p;
-  return nullptr;
+  // Every lookup of a value resolves names here, so: binary search over an
+  // index sorted once.
+  static const std::vector<const Param*> index = [] {
+    std::vector<const Param*> v;
+    for (const Param& p : kParams) v.push_back(&p);
+    std::sort(v.begin(), v.end(), [](const Param* a, const Param* b) { return a->name < b->name; });
+    return v;
+  }();
+  auto it = std::lower_bound(index.begin(), index.end(), name,
+                             [](const Param* p, std::string_view n) { return p->name < n; });
+  return it != index.end() && (*it)->name == name ? *it : nullptr;
 }
 
 std::string_view type_name(Type t) {
