@@ -120,6 +120,7 @@ void Loader::check_main() {
 // main.cf value that is valid alone but not with this service's overrides
 // is reported at the service's line, and the service then keeps no overrides.
 bool Loader::check_service(Service& s, bool report) {
+  if (s.overrides.empty()) return true;  // its view is main.cf's, already checked
   std::vector<Override> kept;
   bool ok = true;
   for (Override& o : s.overrides) {
