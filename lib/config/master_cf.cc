@@ -41,6 +41,15 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
   return true;
 }
 
+bool plain_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
 struct Known { std::string_view name; unsigned port; };
 constexpr Known kPorts[] = {
     {"smtp", 25}, {"submission", 587}, {"submissions", 465}, {"smtps", 465},
@@ -158,6 +167,8 @@ bool EntryParser::arguments(const std::vector<Token>& t, Service& s) {
 bool EntryParser::parse(const std::vector<Token>& t, Service& s) {
   if (t.size() < 8)
     return fail({}, cat("expected at least 8 columns (service type private unpriv chroot wakeup maxproc command), found ", t.size()));
+  if (t[0].text.find_first_of(" \t") != std::string::npos)
+    return fail({}, cat("\"", printable(t[0].text), "\": a service name cannot contain white space"));
   s.name = t[0].text;
   for (int i = 0; i < 7; ++i) s.columns[i] = t[i].text;
   s.command = t[7].text;
@@ -167,8 +178,8 @@ bool EntryParser::parse(const std::vector<Token>& t, Service& s) {
   if (ok && s.type == ServiceType::inet) {
     ok = endpoint(s);
     if (s.columns[2] == "y") ok = fail(s.key(), "an inet service cannot be private");
-  } else if (ok && (s.name.empty() || s.name.find_first_of("/:[]") != std::string::npos)) {
-    ok = fail(s.name, "a unix, fifo or pass service name is a plain name");
+  } else if (ok && !plain_name(s.name)) {
+    ok = fail(s.name, "a unix, fifo or pass service name is a plain name (letters, digits, . _ -)");
   }
   ok = yes_no(t[2].text, "private", s.type != ServiceType::inet, s.is_private) && ok;
   ok = yes_no(t[3].text, "unpriv", true, s.unprivileged) && ok;
@@ -228,8 +239,11 @@ MasterCf parse_master_cf(std::string_view text, std::string_view file) {
 }
 
 namespace {
+// Braces keep an argument one argument, and keep "-o..." from turning into
+// an override when the line is read again.
 std::string arg_text(const std::string& a) {
-  if (a.empty() || a.find_first_of(" \t") != std::string::npos) return "{ " + a + " }";
+  if (a.empty() || a.find_first_of(" \t") != std::string::npos || a.compare(0, 2, "-o") == 0)
+    return "{ " + a + " }";
   return a;
 }
 }  // namespace

@@ -103,7 +103,10 @@ TEST_CASE("master.cf: bad entries are errors with file and line", "[config][mast
       {"[::1 inet n - n - - smtpd", "master.cf:1: [::1: expected [address]:port"},
       {"[::1]25 inet n - n - - smtpd", "master.cf:1: [::1]25: expected [address]:port"},
       {":25 inet n - n - - smtpd", "master.cf:1: :25: empty host before \":\""},
-      {"a/b unix - - n - - x", "master.cf:1: a/b: a unix, fifo or pass service name is a plain name"},
+      {"a/b unix - - n - - x", "master.cf:1: a/b: a unix, fifo or pass service name is a plain name (letters, digits, . _ -)"},
+      {"a{b} unix - - n - - x", "master.cf:1: a{b}: a unix, fifo or pass service name is a plain name (letters, digits, . _ -)"},
+      {"{a b} unix - - n - - x", "master.cf:1: \"a b\": a service name cannot contain white space"},
+      {"{a b:25} inet n - n - - x", "master.cf:1: \"a b:25\": a service name cannot contain white space"},
       {"smtp inet n - n - - smtpd -o", "master.cf:1: smtp/inet: -o without name=value"},
       {"smtp inet n - n - - smtpd -o novalue", "master.cf:1: smtp/inet: -o \"novalue\": missing \"=\""},
       {"smtp inet n - n - - smtpd -o a-b=c", "master.cf:1: smtp/inet: -o: \"a-b\" is not a parameter name"},
@@ -144,7 +147,7 @@ TEST_CASE("master.cf: format_service re-parses to the same entry", "[config][mas
   const char* entries[] = {
       "smtp inet n - n - - smtpd",
       "submission inet n - n - 10 smtpd -o syslog_name=posthorn/submission -v -o { smtpd_banner = a b } -o x=",
-      "qmgr unix n - n 300? 1 qmgr { arg one } two",
+      "qmgr unix n - n 300? 1 qmgr { arg one } two {-o} {-ox=y}",
       "[::1]:2525 inet n - y 0 0 smtpd -o v=inline:{a=b}",
   };
   for (const char* e : entries) {
