@@ -50,6 +50,13 @@ def test_defaults(posthorn, confdir):
         "maximal_queue_lifetime = 5d",
         "mydestination = $myhostname, localhost.$mydomain, localhost",
     ]
+    r = posthorn("conf", "-d", "-x", "-c", confdir, "mua_client_restrictions", "myorigin",
+                 "relay_destination_recipient_limit")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "mua_client_restrictions ="
+    assert lines[1].startswith("myorigin = ") and "$" not in lines[1]
+    assert lines[2] == "relay_destination_recipient_limit = 50"
     r = posthorn("conf", "-d", "-h", "-c", confdir, "config_directory")
     assert r.stdout.strip() == str(confdir)
 

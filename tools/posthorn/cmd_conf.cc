@@ -188,7 +188,8 @@ int show_params(const Files& f, const ParsedArgs& a) {
   for (const std::string& n : names_to_show(c, a, status)) {
     if (a.has('n') && c.is_default(n)) continue;
     std::string v;
-    if (a.has('d')) v = a.has('x') ? defaults.config.get(n) : c.default_raw(n);
+    // A user-defined name has no default (and is unknown to the defaults view).
+    if (a.has('d')) v = !a.has('x') ? c.default_raw(n) : defaults.config.is_known(n) ? defaults.config.get(n) : "";
     else v = a.has('x') ? c.get(n) : c.raw(n);
     if (a.has('h')) std::printf("%s\n", v.c_str());
     else std::printf("%s =%s%s\n", n.c_str(), v.empty() ? "" : " ", v.c_str());
