@@ -112,7 +112,12 @@ void Loader::check_main() {
       bad.push_back(name);
     }
     if (bad.empty()) return;
-    for (const std::string& n : bad) c_.set_.erase(n);
+    // A user-defined name exists only through its main.cf line: once that
+    // is dropped, references to it are unknown names (and fail in turn).
+    for (const std::string& n : bad) {
+      c_.set_.erase(n);
+      c_.user_defined_.erase(n);
+    }
   }
 }
 

@@ -208,6 +208,15 @@ TEST_CASE("config: user-defined and service-specific names", "[config]") {
       "main.cf:2: relay_destination_concurrency_limit: \"x\" is not a number",
       "master.cf:2: submission/inet: -o smtpd_client_restrictions: $mua_restrictions: unknown parameter",
   });
+  // A user-defined name whose own value fails is gone, and so is what uses it.
+  Parsed r = parse("shared = $nosuch\nsmtpd_banner = $shared\nrelayhost = x\n");
+  CHECK(texts(r.errors) == std::vector<std::string>{
+      "main.cf:1: shared: $nosuch: unknown parameter",
+      "main.cf:2: smtpd_banner: $nosuch: unknown parameter"});
+  CHECK_FALSE(r.config.is_known("shared"));
+  CHECK(r.config.is_default("smtpd_banner"));
+  CHECK(r.config.get("smtpd_banner") == "mx.example.org ESMTP Posthorn");
+  CHECK(r.config.get("relayhost") == "x");
   Parsed q = parse("relay_destination_concurrency_limit = 5\n");
   CHECK(texts(q.errors) == std::vector<std::string>{
       "main.cf:1: relay_destination_concurrency_limit: unknown parameter"});
