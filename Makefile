@@ -60,6 +60,17 @@ endif
 endef
 $(foreach p,$(PROGRAM_DIRS),$(eval $(call program,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
+# Test-only programs (a service that master can spawn, for instance): each
+# directory t/progs/NAME makes build/t/progs/NAME.
+TEST_PROGRAMS :=
+define test_program
+TEST_PROGRAMS += $(BUILD)/t/progs/$(1)
+$(BUILD)/t/progs/$(1): $$(patsubst %.cc,$(BUILD)/obj/%.o,$$(sort $$(wildcard t/progs/$(1)/*.cc))) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach d,$(wildcard t/progs/*),$(eval $(call test_program,$(notdir $(d)))))
+
 UNIT_SRCS := $(sort $(shell find t/unit -name '*.cc' 2>/dev/null))
 ifeq ($(WITHOUT_BDB),1)
 UNIT_SRCS := $(filter-out t/unit/lib/maps/bdb_%.cc,$(UNIT_SRCS))
@@ -85,7 +96,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o)
 all: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) build
 
-build: $(PROGRAMS) $(UNIT)
+build: $(PROGRAMS) $(UNIT) $(TEST_PROGRAMS)
 
 deps:
 	@scripts/deps.sh build
@@ -136,7 +147,7 @@ unit: $(UNIT)
 fuzz-smoke: $(FUZZERS)
 	@scripts/fuzz-smoke.sh $(BUILD)/fuzz
 
-integration: $(PROGRAMS)
+integration: $(PROGRAMS) $(TEST_PROGRAMS)
 	POSTHORN_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider t/integration
 
 run: deps-run
