@@ -60,6 +60,7 @@ struct Recipient {
   // Set by the reader: byte offset of this recipient's status block in the
   // file. Ignored by the writer.
   std::uint64_t status_offset = 0;
+  bool operator==(const Recipient&) const = default;
 };
 
 struct ClientInfo {
@@ -68,6 +69,7 @@ struct ClientInfo {
   std::string helo;       // HELO/EHLO argument
   std::string protocol;   // "ESMTP", "SMTP", "ESMTPSA", "local", ...
   std::string sasl_user;  // authenticated login, "" = none
+  bool operator==(const ClientInfo&) const = default;
 };
 
 struct Envelope {
@@ -79,6 +81,7 @@ struct Envelope {
   std::string envid;  // RFC 3461 ENVID (xtext decoded), "" = none
   BodyType body_type = BodyType::unspecified;
   bool smtputf8 = false;  // RFC 6531
+  bool operator==(const Envelope&) const = default;
 };
 
 // A whole queue file. The message is headers + body exactly: `headers` runs

@@ -54,7 +54,7 @@ Result<QueueId> QueueId::parse(std::string_view s) {
   }
   std::string_view tail = s.substr(kTimeChars);
   if (tail.size() > 1 && tail[0] == '0') return bad("leading zero in inode part");
-  if (tail.size() == kMaxInodeChars && digit_value(tail[0]) > 1) return bad("inode too large");
+  if (tail.size() == kMaxInodeChars && digit_value(tail[0]) > 15) return bad("inode too large");
   for (char c : tail) {
     int d = digit_value(c);
     if (d < 0) return bad("bad character");
