@@ -80,15 +80,23 @@ std::array<char, kStatusBlockSize> encode_status(const RecipientStatus& s) {
   return out;
 }
 
+// What is wrong with a status block, or nullptr. Shared by decode_status()
+// and the parser, which reports the offset.
+static const char* status_problem(std::string_view b) {
+  if (b.size() != kStatusBlockSize) return "status block has the wrong size";
+  if (static_cast<unsigned char>(b[0]) > static_cast<unsigned char>(RcptState::bounced))
+    return "unknown recipient state";
+  if ((static_cast<unsigned char>(b[1]) & ~kKnownStatusFlags) != 0)
+    return "unknown recipient status flags";
+  if (b[2] != 0 || b[3] != 0) return "reserved status bytes are not zero";
+  return nullptr;
+}
+
 Result<RecipientStatus> decode_status(std::string_view b) {
-  if (b.size() != kStatusBlockSize) return corrupt(0, "status block has the wrong size");
+  if (const char* why = status_problem(b)) return make_error(Errc::corrupt, why);
   RecipientStatus s;
-  auto state = static_cast<unsigned char>(b[0]);
-  if (state > static_cast<unsigned char>(RcptState::bounced)) return corrupt(0, "unknown recipient state");
-  s.state = static_cast<RcptState>(state);
+  s.state = static_cast<RcptState>(b[0]);
   s.flags = static_cast<std::uint8_t>(b[1]);
-  if ((s.flags & ~kKnownStatusFlags) != 0) return corrupt(0, "unknown recipient status flags");
-  if (get_be(b, 2, 2) != 0) return corrupt(0, "reserved status bytes are not zero");
   s.attempts = static_cast<std::uint32_t>(get_be(b, 4, 4));
   s.last_attempt = static_cast<std::int64_t>(get_be(b, 8, 8));
   s.next_attempt = static_cast<std::int64_t>(get_be(b, 16, 8));
@@ -261,10 +269,9 @@ Result<void> Parser::meta(std::string_view p, std::uint64_t& size, std::uint32_t
 
 Result<Recipient> Parser::recipient(std::string_view p, std::size_t payload_at) {
   if (p.size() < kMinRcptPayload) return corrupt(payload_at, "recipient record too short");
-  auto st = decode_status(p.substr(0, kStatusBlockSize));
-  if (!st) return corrupt(payload_at, st.error().detail.substr(st.error().detail.find(": ") + 2));
+  if (const char* why = status_problem(p.substr(0, kStatusBlockSize))) return corrupt(payload_at, why);
   Recipient r;
-  r.status = *st;
+  r.status = *decode_status(p.substr(0, kStatusBlockSize));
   r.status_offset = payload_at;
   r.notify = static_cast<std::uint8_t>(p[kStatusBlockSize]);
   if (!notify_valid(r.notify)) return corrupt(payload_at, "bad NOTIFY bits");

@@ -25,8 +25,9 @@ struct ReadOptions {
 };
 
 // Reads and parses the file at `path`. Its file name must be the queue ID it
-// holds (a file renamed by hand or misplaced is corrupt). Errors: Errc::corrupt
-// (damaged; detail says where and what), Errc::unsupported (another format
+// holds (a file renamed by hand or misplaced is corrupt). A symlink, FIFO or
+// device is never followed or opened for reading: Errc::corrupt. Errors:
+// Errc::corrupt (damaged; detail says where and what), Errc::unsupported (another format
 // version), Errc::not_found, Errc::too_large, Errc::io.
 Result<QueueFile> read_queue_file(const std::filesystem::path& path, ReadOptions opts = {});
 

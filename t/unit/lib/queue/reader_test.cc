@@ -1,5 +1,6 @@
 #include "lib/queue/reader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -175,4 +176,21 @@ TEST_CASE("queue files move between queues by rename, never replacing", "[queue]
   CHECK(read_queue_file(f.spool.file(QueueName::deferred, f.id)));  // still there, intact
   CHECK(move_file(f.spool, "..", QueueName::deferred, QueueName::hold).error().code == Errc::invalid);
   CHECK(move_file(f.spool, "a/b", QueueName::deferred, QueueName::hold).error().code == Errc::invalid);
+}
+
+TEST_CASE("symlinks and FIFOs planted in maildrop/ are refused without blocking", "[queue][reader]") {
+  Fixture f;
+  const auto maildrop = f.spool.dir(QueueName::maildrop);
+  std::filesystem::create_symlink(f.path, maildrop / "link");  // points at a real queue file
+  REQUIRE(::mkfifo((maildrop / "fifo").c_str(), 0600) == 0);
+  for (const char* name : {"link", "fifo"}) {
+    CAPTURE(name);
+    auto r = read_queue_file(maildrop / name);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::corrupt);
+    REQUIRE(quarantine(f.spool, QueueName::maildrop, name, r.error()));
+    CHECK(std::filesystem::symlink_status(f.spool.dir(QueueName::corrupt) / name).type() !=
+          std::filesystem::file_type::not_found);
+  }
+  CHECK(read_queue_file(f.path));  // the symlink's target is untouched
 }
