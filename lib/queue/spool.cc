@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "lib/base/file.h"
@@ -143,15 +144,29 @@ Result<void> move_file(const Spool& spool, std::string_view name, QueueName from
       name.find('\0') != std::string_view::npos)
     return make_error(Errc::invalid, cat("bad queue file name \"", printable(name), "\""));
   std::filesystem::path src = spool.dir(from) / name, dst = spool.dir(to) / name;
-  if (rename_noreplace(src, dst) != 0) {
-    int e = errno;
-    Error err = sys_error(cat("rename ", src.string(), " to ", dst.string()), e);
-    if (e == ENOENT) err.code = Errc::not_found;
-    if (e == EEXIST) err.code = Errc::exists;
-    return err;
-  }
+  // sys_error() makes ENOENT Errc::not_found and EEXIST Errc::exists.
+  if (rename_noreplace(src, dst) != 0)
+    return sys_error(cat("rename ", src.string(), " to ", dst.string()));
   if (auto ok = fsync_dir(dst.parent_path()); !ok) return ok;
   return fsync_dir(src.parent_path());
+}
+
+Result<QueueListing> list_queue(const Spool& spool, QueueName queue) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(spool.dir(queue), ec);
+  if (ec) return make_error(Errc::io, cat("open ", spool.dir(queue).string(), ": ", ec.message()));
+  QueueListing out;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) return make_error(Errc::io, cat("read ", spool.dir(queue).string(), ": ", ec.message()));
+    std::string name = it->path().filename().string();
+    if (auto id = QueueId::parse(name))
+      out.ids.push_back(*id);
+    else if (name.rfind(".tmp.", 0) != 0)
+      out.strangers.push_back(std::move(name));
+  }
+  std::sort(out.ids.begin(), out.ids.end());
+  std::sort(out.strangers.begin(), out.strangers.end());
+  return out;
 }
 
 Result<void> move_queue_file(const Spool& spool, const QueueId& id, QueueName from, QueueName to) {

@@ -105,6 +105,16 @@ Result<void> move_file(const Spool& spool, std::string_view name, QueueName from
 // The same for a queue file named by its ID.
 Result<void> move_queue_file(const Spool& spool, const QueueId& id, QueueName from, QueueName to);
 
+// The files of one queue directory.
+struct QueueListing {
+  std::vector<QueueId> ids;             // names that are queue IDs, oldest first
+  std::vector<std::string> strangers;   // other names, except writers' ".tmp." files
+};
+// Lists `queue` (qmgr's start-up scan of incoming/, the queue tools). Strangers
+// are for the caller to quarantine() or report. Errc::io if the directory
+// cannot be read.
+Result<QueueListing> list_queue(const Spool& spool, QueueName queue);
+
 // rename(2) that fails with EEXIST instead of replacing `to` (renameat2
 // RENAME_NOREPLACE; link + unlink where the filesystem lacks it). Returns 0 or
 // -1 with errno set, like rename(2).

@@ -30,7 +30,7 @@ Result<TempFile> create_temp(const std::filesystem::path& dir, mode_t mode) {
     std::filesystem::path p = dir / cat(kTempPrefix, ::getpid(), ".", rd());
     auto fd = open_file(p, O_WRONLY | O_CREAT | O_EXCL, mode);
     if (fd) return TempFile{std::move(*fd), std::move(p)};
-    if (errno != EEXIST || tries >= 8) return std::move(fd).error();
+    if (fd.error().code != Errc::exists || tries >= 8) return std::move(fd).error();
   }
 }
 
@@ -70,11 +70,9 @@ Result<QueueId> write_queue_file(const Spool& spool, const Envelope& env, std::s
   // another message (see queue_id.h), and replacing it would lose it.
   std::filesystem::path final_path = dir / id->str();
   if (rename_noreplace(tmp->path, final_path) != 0) {
-    int e = errno;
+    Error err = sys_error(cat("rename ", tmp->path.string(), " to ", final_path.string()));
     ::unlink(tmp->path.c_str());
-    Error err = sys_error(cat("rename ", tmp->path.string(), " to ", final_path.string()), e);
-    if (e == EEXIST) err.code = Errc::exists;
-    return err;
+    return err;  // EEXIST is Errc::exists
   }
   // Step 5. If the rename cannot be made durable we report failure, so the
   // file must go too: otherwise the client's retry would make a duplicate.

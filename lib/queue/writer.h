@@ -38,7 +38,8 @@ struct WriteOptions {
 // QueueFile) and returns its ID. env.arrival_us is taken from the ID when 0.
 // Recipient statuses are stored as given (normally pending). Errors:
 // Errc::invalid / Errc::too_large for envelopes the format cannot hold (see
-// encode_queue_file), Errc::io for any failing system call (detail names it),
+// encode_queue_file); for a failing system call Errc::io, or Errc::permission
+// / Errc::not_found as errno says (detail names the call and the file);
 // Errc::exists if the ID were already taken (see queue_id.h). On every error
 // no file is left in the directory.
 Result<QueueId> write_queue_file(const Spool& spool, const Envelope& env, std::string_view headers,

@@ -194,3 +194,19 @@ TEST_CASE("symlinks and FIFOs planted in maildrop/ are refused without blocking"
   }
   CHECK(read_queue_file(f.path));  // the symlink's target is untouched
 }
+
+TEST_CASE("list_queue returns IDs oldest first and names strangers", "[queue][reader]") {
+  Fixture f;
+  auto second = write_queue_file(f.spool, sample_envelope(1), "", "x");
+  REQUIRE(second);
+  REQUIRE(write_file_durable(f.spool.dir(QueueName::incoming) / "README", "hello"));
+  REQUIRE(write_file_durable(f.spool.dir(QueueName::incoming) / ".tmp.1.2", "partial"));
+  auto l = list_queue(f.spool, QueueName::incoming);
+  REQUIRE(l);
+  CHECK(l->ids == std::vector<QueueId>{f.id, *second});
+  CHECK(l->strangers == std::vector<std::string>{"README"});
+  auto empty = list_queue(f.spool, QueueName::deferred);
+  REQUIRE(empty);
+  CHECK(empty->ids.empty());
+  CHECK_FALSE(list_queue(Spool(f.dir.path() / "nowhere"), QueueName::incoming));
+}
