@@ -176,3 +176,33 @@ TEST_CASE("stale temporaries from crashed writers are removed, nothing else", "[
   CHECK(*n == 1);
   CHECK(names_in(incoming) == std::vector<std::string>{".tmp.2.fresh", id->str()});
 }
+
+TEST_CASE("a writer killed at any instant never leaves a partial file under an ID", "[queue][writer]") {
+  ScratchDir d;
+  Spool spool(d.path());
+  REQUIRE(create_spool(spool, me()));
+  const std::string body(64 * 1024, 'b');
+  for (int round = 0; round < 12; ++round) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      for (;;) (void)write_queue_file(spool, sample_envelope(20), "S: x\r\n\r\n", body);
+    }
+    // Vary where the kill lands; the last round runs long enough that some
+    // files are surely complete, so the check below is never vacuous.
+    ::usleep(static_cast<useconds_t>(round == 11 ? 300000 : 1000 + round * 700));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+  }
+  auto l = list_queue(spool, QueueName::incoming);
+  REQUIRE(l);
+  CHECK(l->strangers.empty());
+  CHECK_FALSE(l->ids.empty());
+  for (const QueueId& id : l->ids) {
+    auto qf = read_queue_file(spool.file(QueueName::incoming, id));
+    CAPTURE(id.str());
+    REQUIRE(qf);
+    CHECK(qf->body == body);
+  }
+}
