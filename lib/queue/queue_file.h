@@ -96,6 +96,12 @@ struct QueueFile {
   // check they write to the file they think they do.
   std::uint64_t file_size = 0;
   std::uint64_t message_size() const { return headers.size() + body.size(); }
+  // True when every recipient is delivered or bounced: the file may go.
+  bool all_done() const {
+    for (const Recipient& r : env.recipients)
+      if (!r.status.done()) return false;
+    return true;
+  }
 };
 
 }  // namespace posthorn::queue

@@ -151,6 +151,12 @@ Result<void> move_file(const Spool& spool, std::string_view name, QueueName from
   return fsync_dir(src.parent_path());
 }
 
+Result<void> remove_queue_file(const Spool& spool, QueueName queue, const QueueId& id) {
+  std::filesystem::path p = spool.file(queue, id);
+  if (::unlink(p.c_str()) != 0) return sys_error(cat("unlink ", p.string()));
+  return fsync_dir(spool.dir(queue));
+}
+
 Result<QueueListing> list_queue(const Spool& spool, QueueName queue) {
   std::error_code ec;
   std::filesystem::directory_iterator it(spool.dir(queue), ec);

@@ -105,6 +105,10 @@ Result<void> move_file(const Spool& spool, std::string_view name, QueueName from
 // The same for a queue file named by its ID.
 Result<void> move_queue_file(const Spool& spool, const QueueId& id, QueueName from, QueueName to);
 
+// Removes queue file `id` from `queue` and fsyncs the directory, so that a
+// crash cannot bring a finished message back. Errc::not_found if it is not there.
+Result<void> remove_queue_file(const Spool& spool, QueueName queue, const QueueId& id);
+
 // The files of one queue directory.
 struct QueueListing {
   std::vector<QueueId> ids;             // names that are queue IDs, oldest first
