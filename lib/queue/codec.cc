@@ -1,6 +1,7 @@
 // lib/queue/codec.cc - see codec.h and FORMAT.md.
 #include "lib/queue/codec.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 

@@ -4,7 +4,8 @@
 // 11 characters of Crockford's base-32 alphabet (0-9 A-Z without I L O U, which
 // is in ASCII order, so fixed-width time prefixes sort as the times do), then
 // the inode number of the queue file in the same alphabet without leading
-// zeros (1 to 13 characters). Example: "0T5K2B8M7QX3F9A".
+// zeros (1 to 13 characters). Example: "1J45FZ3Z2J044J" is 2025-11-22
+// 10:00:00.123456 UTC, inode 4242.
 //
 // Why it is unique across concurrent processes on one host: all queue
 // directories are on one filesystem (check_one_filesystem() in spool.h), and
