@@ -1,0 +1,68 @@
+// Helpers shared by the lib/queue tests: a scratch directory and sample messages.
+#pragma once
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "lib/queue/queue_file.h"
+
+namespace posthorn::queue::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* base = ::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/posthorn-queue-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// An envelope that uses every field.
+inline Envelope sample_envelope(std::size_t recipients = 3) {
+  Envelope e;
+  e.sender = "alice@example.org";
+  for (std::size_t i = 0; i < recipients; ++i) {
+    Recipient r;
+    r.address = "rcpt" + std::to_string(i) + "@example.net";
+    if (i % 2 == 1) r.original = "alias" + std::to_string(i) + "@example.net";
+    if (i % 3 == 0) r.orcpt = "rfc822;orig" + std::to_string(i) + "@example.net";
+    r.notify = i % 3 == 0 ? (kNotifySuccess | kNotifyFailure) : i % 3 == 1 ? kNotifyNever : 0;
+    e.recipients.push_back(r);
+  }
+  e.arrival_us = 1763805600123456;
+  e.client = {"mail.example.org", "192.0.2.7", "mail.example.org", "ESMTPSA", "alice"};
+  e.ret = DsnRet::hdrs;
+  e.envid = "QQ314159";
+  e.body_type = BodyType::eight_bit_mime;
+  e.smtputf8 = true;
+  return e;
+}
+
+inline QueueFile sample_file(std::size_t recipients = 3) {
+  QueueFile qf;
+  qf.id = QueueId(1763805600123456, 4242);
+  qf.env = sample_envelope(recipients);
+  qf.headers = "From: alice@example.org\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\n";
+  static const char kBody[] = "binary:\0 bare CR\r bare LF\n 8-bit \xff\xfe\r\n.\r\nend";
+  qf.body.assign(kBody, sizeof kBody - 1);
+  return qf;
+}
+
+}  // namespace posthorn::queue::test
