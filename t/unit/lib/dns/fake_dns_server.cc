@@ -154,8 +154,14 @@ void FakeDnsServer::serve_udp() {
   ssize_t n = ::recvfrom(udp_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
   if (n <= 0) return;
   ++udp_queries_;
+  Fd other;
+  int out = udp_.get();
+  if (std::string q = buf.substr(0, n); quirk_of(q) == Quirk::wrong_source) {
+    other.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));  // another port
+    out = other.get();
+  }
   for (const auto& r : respond(buf.substr(0, n), false))
-    ::sendto(udp_.get(), r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+    ::sendto(out, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
 }
 
 void FakeDnsServer::serve_tcp() {
@@ -175,21 +181,32 @@ void FakeDnsServer::serve_tcp() {
   }
 }
 
+std::optional<Quirk> FakeDnsServer::quirk_of(const std::string& query) {
+  ldns_pkt* raw = nullptr;
+  if (ldns_wire2pkt(&raw, reinterpret_cast<const std::uint8_t*>(query.data()), query.size()) !=
+      LDNS_STATUS_OK)
+    return std::nullopt;
+  PktPtr q(raw);
+  if (ldns_pkt_qdcount(q.get()) != 1) return std::nullopt;
+  std::string name = name_of(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q.get()), 0)));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = quirks_.find(name);
+  if (it == quirks_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<std::string> FakeDnsServer::respond(const std::string& query, bool over_tcp) {
   ldns_pkt* raw = nullptr;
   if (ldns_wire2pkt(&raw, reinterpret_cast<const std::uint8_t*>(query.data()), query.size()) !=
       LDNS_STATUS_OK)
     return {};
   PktPtr q(raw);
+  if (ldns_pkt_qdcount(q.get()) != 1) return {};
   last_do_ = ldns_pkt_edns_do(q.get());
   last_edns_size_ = ldns_pkt_edns_udp_size(q.get());
   const ldns_rr* question = ldns_rr_list_rr(ldns_pkt_question(q.get()), 0);
   std::string name = name_of(ldns_rr_owner(question));
-  std::optional<Quirk> quirk;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = quirks_.find(name); it != quirks_.end()) quirk = it->second;
-  }
+  std::optional<Quirk> quirk = quirk_of(query);
   if (quirk == Quirk::silent) return {};
   if (quirk == Quirk::malformed) {
     // Our id, QR set, one question and five answers announced, then junk.
@@ -223,11 +240,16 @@ std::vector<std::string> FakeDnsServer::respond(const std::string& query, bool o
   }
   std::vector<std::string> out;
   if (quirk == Quirk::spoof_first && !over_tcp) {
-    PktPtr wrong_id(ldns_pkt_clone(reply.get()));
-    ldns_pkt_set_id(wrong_id.get(), ldns_pkt_id(q.get()) ^ 0x5a5a);
-    out.push_back(to_wire(wrong_id.get()));
-    out.push_back(with_question(reply.get(), "elsewhere.test.", ldns_rr_get_type(question)));
-    out.push_back(with_question(reply.get(), (name + ".").c_str(), LDNS_RR_TYPE_NULL));
+    // The forgeries carry an address of their own, so a test sees if one was used.
+    PktPtr forged(ldns_pkt_clone(reply.get()));
+    ldns_rr* bogus = nullptr;
+    ldns_rr_new_frm_str(&bogus, (name + ". 300 IN A 203.0.113.66").c_str(), 300, nullptr, nullptr);
+    ldns_pkt_push_rr(forged.get(), LDNS_SECTION_ANSWER, bogus);
+    ldns_pkt_set_id(forged.get(), ldns_pkt_id(q.get()) ^ 0x5a5a);
+    out.push_back(to_wire(forged.get()));
+    ldns_pkt_set_id(forged.get(), ldns_pkt_id(q.get()));
+    out.push_back(with_question(forged.get(), "elsewhere.test.", ldns_rr_get_type(question)));
+    out.push_back(with_question(forged.get(), (name + ".").c_str(), LDNS_RR_TYPE_NULL));
   }
   out.push_back(to_wire(reply.get()));
   return out;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@ enum class Quirk {
   malformed,       // a reply with the right id that does not parse
   authenticated,   // the AD bit set
   oversized,       // UDP reply ignores the advertised EDNS size (padded past 4 KB)
+  wrong_source,    // UDP reply sent from another port than the one asked
 };
 
 class FakeDnsServer {
@@ -61,6 +63,7 @@ class FakeDnsServer {
   void run();
   void serve_udp();
   void serve_tcp();
+  std::optional<Quirk> quirk_of(const std::string& query);
   // The reply datagrams to send for one query (none for `silent`).
   std::vector<std::string> respond(const std::string& query, bool over_tcp);
 
