@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -174,10 +175,21 @@ void FakeDnsServer::serve_tcp() {
   std::string q(hdr[0] << 8 | hdr[1], '\0');
   if (!recv_all(c.get(), q.data(), q.size())) return;
   ++tcp_queries_;
+  bool dribble = quirk_of(q) == Quirk::truncate_dribble;
+  int one = 1;
+  if (dribble) ::setsockopt(c.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   for (const auto& r : respond(q, true)) {
     std::string framed{static_cast<char>(r.size() >> 8), static_cast<char>(r.size() & 0xff)};
     framed += r;
-    ::send(c.get(), framed.data(), framed.size(), MSG_NOSIGNAL);
+    if (!dribble) {
+      ::send(c.get(), framed.data(), framed.size(), MSG_NOSIGNAL);
+      continue;
+    }
+    // One byte per segment, with a pause so the reader sees the splits.
+    for (char ch : framed) {
+      ::send(c.get(), &ch, 1, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
   }
 }
 
@@ -224,7 +236,8 @@ std::vector<std::string> FakeDnsServer::respond(const std::string& query, bool o
     ldns_pkt_set_rcode(reply.get(), quirk == Quirk::servfail ? LDNS_RCODE_SERVFAIL : LDNS_RCODE_REFUSED);
     return {to_wire(reply.get())};
   }
-  if ((quirk == Quirk::truncate && !over_tcp) || quirk == Quirk::always_truncate) {
+  bool truncates = quirk == Quirk::truncate || quirk == Quirk::truncate_dribble;
+  if ((truncates && !over_tcp) || quirk == Quirk::always_truncate) {
     ldns_pkt_set_tc(reply.get(), true);
     return {to_wire(reply.get())};
   }

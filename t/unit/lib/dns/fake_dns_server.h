@@ -34,6 +34,7 @@ enum class Quirk {
   authenticated,   // the AD bit set
   oversized,       // UDP reply ignores the advertised EDNS size (padded past 4 KB)
   wrong_source,    // UDP reply sent from another port than the one asked
+  truncate_dribble,// like truncate, and the TCP reply goes out one byte per write
 };
 
 class FakeDnsServer {

@@ -109,6 +109,16 @@ TEST_CASE("a truncated UDP reply is asked again over TCP", "[dns][resolver]") {
   CHECK(server.tcp_queries() == 2);
 }
 
+TEST_CASE("a TCP reply is read whatever way the stream is split", "[dns][resolver]") {
+  FakeDnsServer server(test::test_zone());
+  server.set_quirk("example.test", Quirk::truncate_dribble);
+  Resolver dns(server.config(std::chrono::milliseconds(2000)));
+  Answer a = dns.query("example.test", RrType::mx);
+  REQUIRE(a.status == Status::found);
+  CHECK(a.mx.size() == 3);
+  CHECK(server.tcp_queries() == 1);
+}
+
 TEST_CASE("a reply larger than advertised is still read over UDP", "[dns][resolver]") {
   FakeDnsServer server(test::test_zone());
   server.set_quirk("big.test", Quirk::oversized);
