@@ -72,9 +72,9 @@ struct TlsaRecord {  // RFC 6698 2.1
 
 struct Answer {
   Status status = Status::local_error;
-  std::string name;       // the name asked, lower case, no trailing dot
+  std::string name;  // the name asked, lower case, no trailing dot
   RrType type = RrType::a;
-  std::string canonical;  // where the CNAME chain ended (== name when there was none)
+  std::string canonical;       // where the CNAME chain ended (== name when there was none)
   bool authenticated = false;  // AD bit of the reply used (meaningful only with a
                                // validating resolver on a trusted path)
   int rcode = 0;               // rcode of the reply used; -1 when there was none

@@ -12,7 +12,7 @@
 namespace posthorn::dns {
 
 namespace {
-constexpr std::size_t kMaxResolvServers = 3;   // glibc MAXNS
+constexpr std::size_t kMaxResolvServers = 3;    // glibc MAXNS
 constexpr unsigned long long kMaxTimeout = 30;  // glibc RES_MAXRETRANS
 constexpr unsigned long long kMaxAttempts = 5;  // glibc RES_MAXRETRY
 

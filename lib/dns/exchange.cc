@@ -36,7 +36,10 @@ bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; 
 
 Exchange::Exchange(event_base* base, std::shared_ptr<const Config> cfg, std::string name,
                    RrType type, Done done)
-    : base_(base), cfg_(std::move(cfg)), name_(std::move(name)), type_(type),
+    : base_(base),
+      cfg_(std::move(cfg)),
+      name_(std::move(name)),
+      type_(type),
       done_(std::move(done)) {
   failure_ = make_answer(Status::timeout, "no reply");
 }
@@ -160,7 +163,8 @@ void Exchange::udp_readable() {
     ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_TRUNC);
     if (n < 0 && would_block(errno)) return;
     // ECONNREFUSED: an ICMP port-unreachable on the connected socket.
-    if (n < 0) return fail_try(Status::local_error, sys_error("receive from " + server().text).detail);
+    if (n < 0)
+      return fail_try(Status::local_error, sys_error("receive from " + server().text).detail);
     if (static_cast<std::size_t>(n) > buf.size()) return start_tcp();
     if (!take(std::string_view(buf.data(), n), false)) return;  // `this` may be gone
   }
@@ -171,7 +175,9 @@ void Exchange::tcp_writable() {
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return fail_try(Status::local_error, sys_error("TCP connect to " + server().text, err).detail);
+    if (err != 0)
+      return fail_try(Status::local_error,
+                      sys_error("TCP connect to " + server().text, err).detail);
     tcp_connected_ = true;
   }
   ssize_t n = ::send(fd_.get(), tcp_out_.data(), tcp_out_.size(), MSG_NOSIGNAL);
@@ -185,11 +191,13 @@ void Exchange::tcp_readable() {
   char buf[4096];
   ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
   if (n < 0 && would_block(errno)) return;
-  if (n < 0) return fail_try(Status::local_error, sys_error("TCP receive from " + server().text).detail);
+  if (n < 0)
+    return fail_try(Status::local_error, sys_error("TCP receive from " + server().text).detail);
   if (n == 0) return fail_try(Status::malformed, "TCP connection closed before a full reply");
   tcp_in_.append(buf, n);
   if (tcp_in_.size() < 2) return;
-  std::size_t want = static_cast<unsigned char>(tcp_in_[0]) << 8 | static_cast<unsigned char>(tcp_in_[1]);
+  std::size_t want =
+      static_cast<unsigned char>(tcp_in_[0]) << 8 | static_cast<unsigned char>(tcp_in_[1]);
   if (tcp_in_.size() < 2 + want) return;
   take(std::string_view(tcp_in_).substr(2, want), true);
 }
@@ -202,8 +210,9 @@ bool Exchange::take(std::string_view wire, bool over_tcp) {
   // Over TCP the connection is ours alone: a reply to something else, or a
   // truncated one, is the server's fault.
   if (r.verdict != Verdict::use) {
-    fail_try(Status::malformed, cat("TCP reply from ", server().text,
-                                    r.verdict == Verdict::ignore ? " to another question" : " truncated"));
+    fail_try(Status::malformed,
+             cat("TCP reply from ", server().text,
+                 r.verdict == Verdict::ignore ? " to another question" : " truncated"));
     return false;
   }
   r.answer.server = server().text;

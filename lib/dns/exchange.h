@@ -68,18 +68,18 @@ class Exchange {
   std::string name_;
   RrType type_;
   Done done_;
-  std::string query_;      // wire form of the current try's query
-  std::uint16_t id_ = 0;   // its id
-  unsigned tries_ = 0;     // tries started
-  std::size_t server_ = 0; // index of the server of the current try
+  std::string query_;       // wire form of the current try's query
+  std::uint16_t id_ = 0;    // its id
+  unsigned tries_ = 0;      // tries started
+  std::size_t server_ = 0;  // index of the server of the current try
   Fd fd_;
   EventPtr io_;
   EventPtr timer_;
   bool tcp_ = false;
   bool tcp_connected_ = false;
-  std::string tcp_out_;    // length-prefixed query still to write (RFC 1035 4.2.2)
-  std::string tcp_in_;     // bytes of the reply so far
-  Answer failure_;         // the most telling failure so far
+  std::string tcp_out_;  // length-prefixed query still to write (RFC 1035 4.2.2)
+  std::string tcp_in_;   // bytes of the reply so far
+  Answer failure_;       // the most telling failure so far
   bool in_start_ = false;
   std::unique_ptr<Answer> pending_;  // a result decided in start(), delivered by the timer
 };

@@ -209,8 +209,9 @@ bool has_records(const Answer& a) {
 // RFC 7505 3: a lone "MX 0 ." is a null MX. Mixed with real MX records it is
 // a misconfiguration; the "." entries are dropped and the rest is used.
 Status finish_mx(Answer& a) {
-  std::stable_sort(a.mx.begin(), a.mx.end(),
-                   [](const MxRecord& x, const MxRecord& y) { return x.preference < y.preference; });
+  std::stable_sort(a.mx.begin(), a.mx.end(), [](const MxRecord& x, const MxRecord& y) {
+    return x.preference < y.preference;
+  });
   auto is_null = [](const MxRecord& m) { return m.exchange.empty(); };
   if (a.mx.size() == 1 && is_null(a.mx[0]) && a.mx[0].preference == 0) return Status::null_mx;
   a.mx.erase(std::remove_if(a.mx.begin(), a.mx.end(), is_null), a.mx.end());
@@ -230,7 +231,8 @@ Reply interpret(const ldns_pkt* p, const ldns_rdf* qname, Answer a) {
     owner = *end;
   }
   if (a.rcode == LDNS_RCODE_NXDOMAIN) return use(std::move(a), Status::nxdomain);
-  if (auto r = collect(an, owner, a); !r) return use(std::move(a), Status::malformed, r.error().detail);
+  if (auto r = collect(an, owner, a); !r)
+    return use(std::move(a), Status::malformed, r.error().detail);
   if (!has_records(a)) return use(std::move(a), Status::nodata);
   Status s = a.type == RrType::mx ? finish_mx(a) : Status::found;
   return use(std::move(a), s);
@@ -242,8 +244,8 @@ Result<std::string> build_query(const std::string& name, RrType type, std::uint1
   RdfPtr qname = make_dname(name);
   if (!qname) return make_error(Errc::parse, "bad domain name: " + printable(name));
   // ldns_pkt_query_new takes ownership of the name.
-  PktPtr pkt(ldns_pkt_query_new(qname.release(), static_cast<ldns_rr_type>(type),
-                                LDNS_RR_CLASS_IN, LDNS_RD));
+  PktPtr pkt(ldns_pkt_query_new(qname.release(), static_cast<ldns_rr_type>(type), LDNS_RR_CLASS_IN,
+                                LDNS_RD));
   if (!pkt) return make_error(Errc::invalid, "cannot build DNS query");
   ldns_pkt_set_id(pkt.get(), id);
   ldns_pkt_set_edns_udp_size(pkt.get(), cfg.edns_size);

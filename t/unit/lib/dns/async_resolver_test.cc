@@ -33,11 +33,11 @@ TEST_CASE("several lookups run at once on one loop", "[dns][async]") {
     Status want;
   };
   const Ask asks[] = {
-      {"example.test", RrType::mx, Status::found},     {"implicit.test", RrType::mx, Status::nodata},
-      {"implicit.test", RrType::a, Status::found},     {"implicit.test", RrType::aaaa, Status::found},
-      {"null.test", RrType::mx, Status::null_mx},      {"nowhere.test", RrType::a, Status::nxdomain},
-      {"silent.test", RrType::a, Status::timeout},     {"truncated.test", RrType::mx, Status::found},
-      {"alias.test", RrType::a, Status::found},        {"spf.test", RrType::txt, Status::found},
+      {"example.test", RrType::mx, Status::found}, {"implicit.test", RrType::mx, Status::nodata},
+      {"implicit.test", RrType::a, Status::found}, {"implicit.test", RrType::aaaa, Status::found},
+      {"null.test", RrType::mx, Status::null_mx},  {"nowhere.test", RrType::a, Status::nxdomain},
+      {"silent.test", RrType::a, Status::timeout}, {"truncated.test", RrType::mx, Status::found},
+      {"alias.test", RrType::a, Status::found},    {"spf.test", RrType::txt, Status::found},
       {"bad..name", RrType::a, Status::bad_name},
   };
   std::map<std::string, Answer> got;
@@ -96,9 +96,8 @@ TEST_CASE("a callback may destroy its own Lookup and start another", "[dns][asyn
     first = dns.query("example.test", RrType::mx, [&](Answer a) {
       order.push_back(a.mx.at(0).exchange);
       first.reset();  // the handle of the lookup now ending
-      second = dns.query(a.mx.at(0).exchange, RrType::a, [&](Answer b) {
-        order.push_back(b.addresses.at(0).text);
-      });
+      second = dns.query(a.mx.at(0).exchange, RrType::a,
+                         [&](Answer b) { order.push_back(b.addresses.at(0).text); });
     });
     REQUIRE(event_base_dispatch(base.get()) == 1);
   }

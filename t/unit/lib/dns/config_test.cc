@@ -11,7 +11,8 @@ using namespace posthorn::dns;
 
 namespace {
 unsigned port_of(const NameServer& ns) {
-  if (ns.addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(ns.addr).sin_port);
+  if (ns.addr.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in&>(ns.addr).sin_port);
   return ntohs(reinterpret_cast<const sockaddr_in6&>(ns.addr).sin6_port);
 }
 }  // namespace
@@ -82,7 +83,8 @@ TEST_CASE("resolv.conf: nameservers, timeout and attempts; search is not used", 
   CHECK(rc.config.attempts == 4);
 }
 
-TEST_CASE("resolv.conf: malformed lines are skipped with a warning naming the line", "[dns][config]") {
+TEST_CASE("resolv.conf: malformed lines are skipped with a warning naming the line",
+          "[dns][config]") {
   struct Case {
     const char* line;
     std::size_t servers;  // usable servers after the line (besides the default)

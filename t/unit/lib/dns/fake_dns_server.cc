@@ -140,7 +140,8 @@ Config FakeDnsServer::config(std::chrono::milliseconds timeout, unsigned attempt
 
 void FakeDnsServer::run() {
   for (;;) {
-    pollfd fds[3] = {{udp_.get(), POLLIN, 0}, {tcp_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {udp_.get(), POLLIN, 0}, {tcp_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) continue;
     if (fds[2].revents) return;
     if (fds[0].revents) serve_udp();
@@ -152,7 +153,8 @@ void FakeDnsServer::serve_udp() {
   std::string buf(65536, '\0');
   sockaddr_storage from{};
   socklen_t len = sizeof from;
-  ssize_t n = ::recvfrom(udp_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+  ssize_t n =
+      ::recvfrom(udp_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
   if (n <= 0) return;
   ++udp_queries_;
   Fd other;
@@ -222,7 +224,10 @@ std::vector<std::string> FakeDnsServer::respond(const std::string& query, bool o
   if (quirk == Quirk::silent) return {};
   if (quirk == Quirk::malformed) {
     // Our id, QR set, one question and five answers announced, then junk.
-    std::string bad = query.substr(0, 2) + std::string("\x81\x80\x00\x01\x00\x05\x00\x00\x00\x00\x03""abc", 14);
+    std::string bad = query.substr(0, 2) + std::string(
+                                               "\x81\x80\x00\x01\x00\x05\x00\x00\x00\x00\x03"
+                                               "abc",
+                                               14);
     return {bad};
   }
   PktPtr reply(ldns_pkt_new());
@@ -233,7 +238,8 @@ std::vector<std::string> FakeDnsServer::respond(const std::string& query, bool o
   ldns_pkt_set_opcode(reply.get(), LDNS_PACKET_QUERY);
   ldns_pkt_push_rr(reply.get(), LDNS_SECTION_QUESTION, ldns_rr_clone(question));
   if (quirk == Quirk::servfail || quirk == Quirk::refused) {
-    ldns_pkt_set_rcode(reply.get(), quirk == Quirk::servfail ? LDNS_RCODE_SERVFAIL : LDNS_RCODE_REFUSED);
+    ldns_pkt_set_rcode(reply.get(),
+                       quirk == Quirk::servfail ? LDNS_RCODE_SERVFAIL : LDNS_RCODE_REFUSED);
     return {to_wire(reply.get())};
   }
   bool truncates = quirk == Quirk::truncate || quirk == Quirk::truncate_dribble;

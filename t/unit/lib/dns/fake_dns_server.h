@@ -23,18 +23,18 @@
 namespace posthorn::dns::test {
 
 enum class Quirk {
-  servfail,        // rcode SERVFAIL
-  refused,         // rcode REFUSED
-  silent,          // never answers
-  truncate,        // UDP: TC set and no records; TCP: the full answer
-  always_truncate, // TC set over TCP too
-  spoof_first,     // UDP: first a reply with a wrong id, then one for another
-                   // name, then one with the wrong type, then the real one
-  malformed,       // a reply with the right id that does not parse
-  authenticated,   // the AD bit set
-  oversized,       // UDP reply ignores the advertised EDNS size (padded past 4 KB)
-  wrong_source,    // UDP reply sent from another port than the one asked
-  truncate_dribble,// like truncate, and the TCP reply goes out one byte per write
+  servfail,          // rcode SERVFAIL
+  refused,           // rcode REFUSED
+  silent,            // never answers
+  truncate,          // UDP: TC set and no records; TCP: the full answer
+  always_truncate,   // TC set over TCP too
+  spoof_first,       // UDP: first a reply with a wrong id, then one for another
+                     // name, then one with the wrong type, then the real one
+  malformed,         // a reply with the right id that does not parse
+  authenticated,     // the AD bit set
+  oversized,         // UDP reply ignores the advertised EDNS size (padded past 4 KB)
+  wrong_source,      // UDP reply sent from another port than the one asked
+  truncate_dribble,  // like truncate, and the TCP reply goes out one byte per write
 };
 
 class FakeDnsServer {

@@ -81,8 +81,8 @@ TEST_CASE("build_query asks recursively with EDNS0 and the DO bit", "[dns][messa
 
   cfg.dnssec_ok = false;
   auto plain = build_query("example.test", RrType::a, 1, cfg);
-  REQUIRE(ldns_wire2pkt(&raw, reinterpret_cast<const std::uint8_t*>(plain->data()), plain->size()) ==
-          LDNS_STATUS_OK);
+  REQUIRE(ldns_wire2pkt(&raw, reinterpret_cast<const std::uint8_t*>(plain->data()),
+                        plain->size()) == LDNS_STATUS_OK);
   PktPtr p2(raw);
   CHECK_FALSE(ldns_pkt_edns_do(p2.get()));
   CHECK(ldns_pkt_ad(p2.get()));  // RFC 6840 5.7
@@ -106,7 +106,8 @@ TEST_CASE("read_reply ignores what is not a reply to our question", "[dns][messa
   for (const auto& s : {wrong_id, not_response, other_name, other_type, no_question_ok})
     CHECK(read(s).verdict == Verdict::ignore);
   CHECK(read_reply("", "example.test", RrType::mx, kId).verdict == Verdict::ignore);
-  CHECK(read_reply(std::string(11, '\x12'), "example.test", RrType::mx, kId).verdict == Verdict::ignore);
+  CHECK(read_reply(std::string(11, '\x12'), "example.test", RrType::mx, kId).verdict ==
+        Verdict::ignore);
   // Names compare without regard to case.
   auto upper = good;
   upper.qname = "EXAMPLE.Test.";
@@ -121,7 +122,8 @@ TEST_CASE("read_reply tells the outcomes apart", "[dns][message]") {
   CHECK(read(s).answer.status == Status::nodata);
   s.answers = {"example.test. 300 IN A 192.0.2.1"};  // other type only: still NODATA
   CHECK(read(s).answer.status == Status::nodata);
-  for (auto rc : {LDNS_RCODE_SERVFAIL, LDNS_RCODE_REFUSED, LDNS_RCODE_FORMERR, LDNS_RCODE_NOTIMPL}) {
+  for (auto rc :
+       {LDNS_RCODE_SERVFAIL, LDNS_RCODE_REFUSED, LDNS_RCODE_FORMERR, LDNS_RCODE_NOTIMPL}) {
     s.rcode = rc;
     auto r = read(s);
     CHECK(r.answer.status == Status::server_failure);
@@ -142,8 +144,9 @@ TEST_CASE("read_reply tells the outcomes apart", "[dns][message]") {
 
 TEST_CASE("MX records come sorted; a lone MX 0 . is a null MX", "[dns][message]") {
   ReplySpec s;
-  s.answers = {"example.test. 300 IN MX 20 b.example.test.", "example.test. 100 IN MX 10 A.example.test.",
-               "example.test. 300 IN MX 20 c.example.test.", "example.test. 300 IN MX 5 d.example.test."};
+  s.answers = {
+      "example.test. 300 IN MX 20 b.example.test.", "example.test. 100 IN MX 10 A.example.test.",
+      "example.test. 300 IN MX 20 c.example.test.", "example.test. 300 IN MX 5 d.example.test."};
   auto r = read(s).answer;
   REQUIRE(r.status == Status::found);
   REQUIRE(r.mx.size() == 4);
@@ -188,7 +191,8 @@ TEST_CASE("CNAME chains are followed to the records of the asked type", "[dns][m
   s.rcode = LDNS_RCODE_NOERROR;
   CHECK(read(s, "www.example.test", RrType::a).answer.status == Status::nodata);
 
-  s.answers = {"www.example.test. 60 IN CNAME a.example.test.", "a.example.test. 60 IN CNAME www.example.test.",
+  s.answers = {"www.example.test. 60 IN CNAME a.example.test.",
+               "a.example.test. 60 IN CNAME www.example.test.",
                "www.example.test. 60 IN A 192.0.2.1"};
   CHECK(read(s, "www.example.test", RrType::a).answer.status == Status::malformed);
 
@@ -243,7 +247,8 @@ TEST_CASE("record data becomes plain values", "[dns][message]") {
 
 TEST_CASE("read_reply survives every truncation and corruption of a reply", "[dns][message]") {
   ReplySpec s;
-  s.answers = {"example.test. 300 IN CNAME mail.example.test.", "mail.example.test. 300 IN MX 10 mx.example.test.",
+  s.answers = {"example.test. 300 IN CNAME mail.example.test.",
+               "mail.example.test. 300 IN MX 10 mx.example.test.",
                "mail.example.test. 300 IN MX 20 mx2.example.test."};
   const std::string wire = make_reply(s);
   for (std::size_t cut = 0; cut < wire.size(); ++cut) {
@@ -258,9 +263,11 @@ TEST_CASE("read_reply survives every truncation and corruption of a reply", "[dn
       bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
       Reply r = read_reply(bad, "example.test", RrType::mx, kId);
       if (r.verdict == Verdict::use && r.answer.status == Status::found)
-        for (const auto& mx : r.answer.mx) CHECK(normalize_name(mx.exchange.empty() ? "." : mx.exchange));
+        for (const auto& mx : r.answer.mx)
+          CHECK(normalize_name(mx.exchange.empty() ? "." : mx.exchange));
     }
   }
   // Trailing bytes after a valid reply do not make it unusable.
-  CHECK(read_reply(wire + std::string(100, 'x'), "example.test", RrType::mx, kId).verdict != Verdict::ignore);
+  CHECK(read_reply(wire + std::string(100, 'x'), "example.test", RrType::mx, kId).verdict !=
+        Verdict::ignore);
 }

@@ -5,7 +5,8 @@
 using namespace posthorn;
 using namespace posthorn::dns;
 
-TEST_CASE("normalize_name lower-cases, drops the trailing dot and refuses bad names", "[dns][names]") {
+TEST_CASE("normalize_name lower-cases, drops the trailing dot and refuses bad names",
+          "[dns][names]") {
   struct Case {
     std::string in;
     bool ok;

@@ -129,7 +129,8 @@ TEST_CASE("a reply larger than advertised is still read over UDP", "[dns][resolv
   CHECK(server.tcp_queries() == 0);
 }
 
-TEST_CASE("forged replies (wrong id, wrong question, wrong source) are ignored", "[dns][resolver]") {
+TEST_CASE("forged replies (wrong id, wrong question, wrong source) are ignored",
+          "[dns][resolver]") {
   FakeDnsServer server(test::test_zone());
   server.set_quirk("spoof.test", Quirk::spoof_first);
   server.set_quirk("elsewhere.test", Quirk::wrong_source);
