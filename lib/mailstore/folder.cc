@@ -66,7 +66,7 @@ Result<void> read_messages(const std::filesystem::path& folder, bool in_new, boo
   for (auto& n : *names) {
     FileName fn = parse_file_name(n);
     if (!storable_base(fn.base)) {
-      log::warn("mailbox ", folder.string(), ": ignoring file with unusable name ", printable(n));
+      log::warn("mailbox ", folder.string(), ": ignoring file with unusable name ", n);  // the logger escapes it
       continue;
     }
     if (in_new && move_new) {
