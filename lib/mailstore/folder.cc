@@ -40,6 +40,7 @@ constexpr std::int64_t kTmpMaxAge = 36 * 3600;  // Maildir: tmp/ files older tha
 struct DirFile {
   std::string name;
   bool in_new = false;
+  bool moved = false;  // moved from new/ to cur/ by this scan
 };
 using FileMap = std::unordered_map<std::string, DirFile>;  // base -> file
 
@@ -73,10 +74,10 @@ Result<void> read_messages(const std::filesystem::path& folder, bool in_new, boo
       std::string to = cur_file_name(fn.base, fn.flags, fn.keywords, fn.other_flags);
       // ENOENT: someone else moved it; the walk of cur/ that follows sees it.
       if (::rename((folder / "new" / n).c_str(), (folder / "cur" / to).c_str()) != 0) continue;
-      files.try_emplace(fn.base, DirFile{to, false});
+      files.try_emplace(fn.base, DirFile{to, false, true});
       continue;
     }
-    files.try_emplace(std::move(fn.base), DirFile{std::move(n), in_new});
+    files.try_emplace(std::move(fn.base), DirFile{std::move(n), in_new, false});
   }
   return {};
 }
@@ -258,6 +259,7 @@ Result<void> Folder::scan_locked(SyncMode mode) {
     m.other_flags = std::move(fn.other_flags);
     m.path = dir_ / (f.in_new ? "new" : "cur") / f.name;
     m.in_new = f.in_new;
+    m.recent = f.moved;
     m.base = std::move(e.base);
     snap_.messages.push_back(std::move(m));
   }

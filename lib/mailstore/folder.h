@@ -13,7 +13,11 @@
 //   UIDs for every message, never an error or a lost message.
 //
 // A Folder object is one session's view; it is not thread-safe. References
-// into snapshot() are invalidated by every call that may rescan.
+// into snapshot() are invalidated by every call that may rescan, and every
+// call that changes the folder rescans it first (under the lock), so the
+// snapshot may gain or lose messages at any call: imapd keeps its own
+// sequence-number map and reports EXISTS/EXPUNGE from differences between
+// snapshots at the points RFC 3501 7.4.1 allows.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +47,10 @@ struct Message {
   std::string other_flags;         // flag letters Posthorn does not know, kept as they are
   std::filesystem::path path;      // where the file was at the last scan
   bool in_new = false;             // still in new/ (not yet seen by an IMAP session)
+  // Moved from new/ to cur/ by the sync(move_new) that made this snapshot:
+  // IMAP \Recent belongs to this session (RFC 3501 2.3.2). Only that one call
+  // reports it; imapd keeps the set for the session's life.
+  bool recent = false;
 };
 
 struct Snapshot {

@@ -8,6 +8,7 @@
 #include "lib/base/file.h"
 #include "lib/base/strings.h"
 #include "lib/mailstore/names.h"
+#include "lib/mailstore/new_message.h"
 #include "lib/mailstore/store.h"
 #include "t/unit/lib/mailstore/test_dir.h"
 
@@ -308,4 +309,54 @@ TEST_CASE("files with unusable names are ignored, stale tmp files are cleaned",
   CHECK(f.snapshot().messages.empty());
   CHECK_FALSE(std::filesystem::exists(t.root / "tmp" / "old.tmp"));
   CHECK(std::filesystem::exists(t.root / "tmp" / "fresh.tmp"));
+}
+
+TEST_CASE("only the sync that moves a message from new/ reports it recent", "[mailstore][folder]") {
+  TempStore t;
+  Store s = t.open();
+  REQUIRE(deliver(t.root, "x\n"));
+  Folder pop = inbox(s);
+  REQUIRE(pop.sync(SyncMode::keep_new));
+  CHECK_FALSE(pop.snapshot().messages.at(0).recent);
+  Folder imap = inbox(s);
+  REQUIRE(imap.sync(SyncMode::move_new));
+  CHECK(imap.snapshot().messages.at(0).recent);
+  CHECK_FALSE(imap.snapshot().messages.at(0).in_new);
+  Folder second = inbox(s);
+  REQUIRE(second.sync(SyncMode::move_new));
+  CHECK_FALSE(second.snapshot().messages.at(0).recent);
+}
+
+TEST_CASE("a message written in any two pieces gets the same sizes", "[mailstore][folder]") {
+  TempStore t;
+  Store s = t.open();
+  const std::string msg = "From: a\r\nTo: b\n\nline\r\n.\nend";
+  for (std::size_t cut = 0; cut <= msg.size(); ++cut) {
+    auto nm = NewMessage::create(t.root);
+    REQUIRE(nm);
+    REQUIRE(nm->write(msg.substr(0, cut)));
+    REQUIRE(nm->write(msg.substr(cut)));
+    auto name = nm->deliver();
+    REQUIRE(name);
+    FileName fn = parse_file_name(*name);
+    CHECK(fn.size == msg.size());
+    CHECK(fn.vsize == msg.size() + 3);
+    CHECK(*read_file(t.root / "new" / *name) == msg);
+  }
+  CHECK(count_files(t.root / "tmp") == 0);
+  Folder f = inbox(s);
+  REQUIRE(f.sync(SyncMode::keep_new));
+  CHECK(f.snapshot().messages.size() == msg.size() + 1);
+}
+
+TEST_CASE("an abandoned new message leaves nothing behind", "[mailstore][folder]") {
+  TempStore t;
+  Store s = t.open();
+  {
+    auto nm = NewMessage::create(t.root);
+    REQUIRE(nm);
+    REQUIRE(nm->write("half a message"));
+  }
+  CHECK(count_files(t.root / "tmp") == 0);
+  CHECK(count_files(t.root / "new") == 0);
 }
