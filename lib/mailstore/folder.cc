@@ -22,6 +22,7 @@
 #include <ctime>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "lib/base/file.h"
 #include "lib/base/strings.h"
@@ -126,6 +127,79 @@ Result<UidEntry> describe(const std::filesystem::path& folder, const std::string
   return e;
 }
 
+// Drops listed entries whose files are gone; true if any was.
+bool forget_vanished(Uidlist& list, const FileMap& files) {
+  auto gone = [&](const UidEntry& e) { return !files.count(e.base); };
+  auto it = std::remove_if(list.entries.begin(), list.entries.end(), gone);
+  bool any = it != list.entries.end();
+  list.entries.erase(it, list.entries.end());
+  return any;
+}
+
+// Files not in the list, in order of arrival.
+std::vector<const std::string*> unlisted(const Uidlist& list, const FileMap& files) {
+  std::unordered_set<std::string_view> listed;
+  for (const auto& e : list.entries) listed.insert(e.base);
+  std::vector<const std::string*> out;
+  for (const auto& [base, f] : files)
+    if (!listed.count(base)) out.push_back(&base);
+  std::sort(out.begin(), out.end(),
+            [](const std::string* a, const std::string* b) { return arrived_before(*a, *b); });
+  return out;
+}
+
+// Gives unlisted files the next UIDs, caching their dates and sizes; true if
+// any was added.
+Result<bool> assign_uids(Uidlist& list, const FileMap& files, const std::filesystem::path& root,
+                         const std::filesystem::path& dir) {
+  std::vector<const std::string*> unknown = unlisted(list, files);
+  if (std::uint64_t{list.uidnext} + unknown.size() > std::numeric_limits<std::uint32_t>::max()) {
+    // UIDs ran out (RFC 3501 2.3.1.1): start over with a new UIDVALIDITY.
+    auto v = next_uidvalidity(root);
+    if (!v) return std::move(v).error();
+    list = Uidlist{*v, 1, {}};
+    unknown = unlisted(list, files);
+  }
+  bool added = false;
+  for (const std::string* base : unknown) {
+    auto e = describe(dir, *base, files.at(*base));
+    if (!e) {
+      if (e.error().code == Errc::not_found) continue;  // removed since the walk
+      return std::move(e).error();
+    }
+    e->uid = list.uidnext++;
+    list.entries.push_back(std::move(*e));
+    added = true;
+  }
+  return added;
+}
+
+void fill_snapshot(Snapshot& snap, Uidlist&& list, const FileMap& files,
+                   const std::filesystem::path& dir) {
+  snap.uidvalidity = list.uidvalidity;
+  snap.uidnext = list.uidnext;
+  snap.messages.clear();
+  snap.messages.reserve(list.entries.size());
+  for (auto& e : list.entries) {
+    const DirFile& f = files.at(e.base);
+    FileName fn = parse_file_name(f.name);
+    Message m;
+    m.uid = e.uid;
+    m.flags = fn.flags;
+    m.keyword_bits = fn.keywords;
+    m.keywords = snap.keywords.names_of(fn.keywords);
+    m.size = e.size;
+    m.vsize = e.vsize;
+    m.internal_date = e.internal_date;
+    m.other_flags = std::move(fn.other_flags);
+    m.path = dir / (f.in_new ? "new" : "cur") / f.name;
+    m.in_new = f.in_new;
+    m.recent = f.moved;
+    m.base = std::move(e.base);
+    snap.messages.push_back(std::move(m));
+  }
+}
+
 void clean_tmp(const std::filesystem::path& folder) {
   auto names = list_dir(folder / "tmp");
   if (!names) return;
@@ -197,72 +271,17 @@ Result<void> Folder::scan_locked(SyncMode mode) {
   if (!files) return std::move(files).error();
   bool missing = std::any_of(list->entries.begin(), list->entries.end(),
                              [&](const UidEntry& e) { return !files->count(e.base); });
-  if (missing) {
+  if (missing) {  // step 3: a second look before forgetting anything
     files = read_folder(dir_, move_new, std::move(*files));
     if (!files) return std::move(files).error();
   }
-
-  std::vector<UidEntry> kept;
-  kept.reserve(list->entries.size());
-  std::unordered_map<std::string_view, bool> listed;
-  for (auto& e : list->entries) {
-    if (files->count(e.base)) kept.push_back(std::move(e));
-    else dirty = true;
-  }
-  list->entries = std::move(kept);
-  for (const auto& e : list->entries) listed.emplace(e.base, true);
-
-  std::vector<const std::string*> unknown;
-  for (const auto& [base, f] : *files)
-    if (!listed.count(base)) unknown.push_back(&base);
-  std::sort(unknown.begin(), unknown.end(),
-            [](const std::string* a, const std::string* b) { return arrived_before(*a, *b); });
-  if (std::uint64_t{list->uidnext} + unknown.size() > std::numeric_limits<std::uint32_t>::max()) {
-    // UIDs ran out (RFC 3501 2.3.1.1): start over with a new UIDVALIDITY.
-    auto v = next_uidvalidity(root_);
-    if (!v) return std::move(v).error();
-    *list = Uidlist{*v, 1, {}};
-    unknown.clear();
-    for (const auto& [base, f] : *files) unknown.push_back(&base);
-    std::sort(unknown.begin(), unknown.end(),
-              [](const std::string* a, const std::string* b) { return arrived_before(*a, *b); });
-  }
-  for (const std::string* base : unknown) {
-    auto e = describe(dir_, *base, files->at(*base));
-    if (!e) {
-      if (e.error().code == Errc::not_found) continue;  // removed since the walk
-      return std::move(e).error();
-    }
-    e->uid = list->uidnext++;
-    list->entries.push_back(std::move(*e));
-    dirty = true;
-  }
-  if (dirty) {
+  if (forget_vanished(*list, *files)) dirty = true;
+  auto added = assign_uids(*list, *files, root_, dir_);
+  if (!added) return std::move(added).error();
+  if (dirty || *added) {
     if (auto s = save_list(*list); !s) return s;
   }
-
-  snap_.uidvalidity = list->uidvalidity;
-  snap_.uidnext = list->uidnext;
-  snap_.messages.clear();
-  snap_.messages.reserve(list->entries.size());
-  for (auto& e : list->entries) {
-    const DirFile& f = files->at(e.base);
-    FileName fn = parse_file_name(f.name);
-    Message m;
-    m.uid = e.uid;
-    m.flags = fn.flags;
-    m.keyword_bits = fn.keywords;
-    m.keywords = snap_.keywords.names_of(fn.keywords);
-    m.size = e.size;
-    m.vsize = e.vsize;
-    m.internal_date = e.internal_date;
-    m.other_flags = std::move(fn.other_flags);
-    m.path = dir_ / (f.in_new ? "new" : "cur") / f.name;
-    m.in_new = f.in_new;
-    m.recent = f.moved;
-    m.base = std::move(e.base);
-    snap_.messages.push_back(std::move(m));
-  }
+  fill_snapshot(snap_, std::move(*list), *files, dir_);
   return {};
 }
 

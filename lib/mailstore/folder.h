@@ -135,6 +135,7 @@ class Folder {
   // Removes the messages in `uids` whatever their flags (POP3 DELE at QUIT).
   Result<std::vector<std::uint32_t>> remove(const std::vector<std::uint32_t>& uids);
 
+ private:
   // A message prepared elsewhere (tmp/ file in this folder) waiting for a UID.
   struct Pending {
     std::filesystem::path tmp;  // a file in dir()/tmp
@@ -147,7 +148,6 @@ class Folder {
   // all under one hold of the folder lock. Returns the UIDs in order.
   Result<std::vector<std::uint32_t>> commit(std::vector<Pending>& pending);
 
- private:
   Result<FileLock> lock() const;
   Result<void> scan_locked(SyncMode mode);
   Result<Uidlist> load_list(bool& dirty) const;
