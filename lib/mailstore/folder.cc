@@ -5,8 +5,9 @@
 //   2. read new/ (moving each file to cur/ in move_new mode), then cur/; in that
 //      order a file moved from new/ to cur/ by someone else meanwhile is seen
 //      at least once
-//   3. if a listed file was not seen, read both directories again: readdir()
-//      may miss a file that another program renames during the walk
+//   3. while a listed file was not seen, read both directories again (up to
+//      4 walks): readdir() may miss a file that another program renames
+//      during the walk
 //   4. forget listed files still not seen; give unlisted files the next UIDs
 //      in order of arrival, caching their date and sizes
 //   5. replace the list atomically if anything changed.
@@ -36,6 +37,7 @@ namespace {
 constexpr const char* kUidlist = "posthorn-uidlist";
 constexpr const char* kUidlistLock = "posthorn-uidlist.lock";
 constexpr const char* kKeywords = "dovecot-keywords";
+constexpr int kMaxWalks = 4;
 constexpr std::int64_t kTmpMaxAge = 36 * 3600;  // Maildir: tmp/ files older than 36h are junk
 
 struct DirFile {
@@ -269,9 +271,13 @@ Result<void> Folder::scan_locked(SyncMode mode) {
   bool move_new = mode == SyncMode::move_new;
   auto files = read_folder(dir_, move_new);
   if (!files) return std::move(files).error();
-  bool missing = std::any_of(list->entries.begin(), list->entries.end(),
-                             [&](const UidEntry& e) { return !files->count(e.base); });
-  if (missing) {  // step 3: a second look before forgetting anything
+  auto missing = [&] {
+    return std::any_of(list->entries.begin(), list->entries.end(),
+                       [&](const UidEntry& e) { return !files->count(e.base); });
+  };
+  // Step 3: more looks before forgetting anything. A message really removed
+  // costs these walks once; one renamed during a walk is found again.
+  for (int walk = 1; walk < kMaxWalks && missing(); ++walk) {
     files = read_folder(dir_, move_new, std::move(*files));
     if (!files) return std::move(files).error();
   }
