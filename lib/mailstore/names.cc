@@ -1,0 +1,128 @@
+// lib/mailstore/names.cc - see names.h.
+#include "lib/mailstore/names.h"
+
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "lib/base/strings.h"
+
+namespace posthorn::mailstore {
+namespace {
+
+constexpr std::string_view kFlagLetters = "DFPRST";  // bit i of Flag is letter i
+constexpr std::size_t kMaxDirName = 200;  // NAME_MAX is 255; leave room for temp names
+
+Error bad_name(std::string_view why) { return make_error(Errc::invalid, cat("folder name ", why)); }
+
+// Per-process sequence number: the "Q<n>" part that keeps two deliveries by
+// one process within one microsecond apart.
+std::atomic<unsigned long> g_sequence{0};
+
+std::string escaped_host() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  std::string out;
+  for (const char* p = buf; *p; ++p) {
+    if (*p == '/') out += "\\057";
+    else if (*p == ':') out += "\\072";
+    else if (*p == ',') out += "\\054";
+    else out += *p;
+  }
+  return out;
+}
+
+unsigned long long leading_number(std::string_view s) {
+  unsigned long long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > 1'000'000'000'000ULL) break;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+Result<std::string> canonical_folder_name(std::string_view name) {
+  if (name.empty()) return bad_name("is empty");
+  if (name.size() > kMaxDirName) return bad_name("is too long");
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return bad_name("contains a control character");
+    if (c >= 0x80) return bad_name("contains a non-ASCII byte (use modified UTF-7)");
+    if (c == '/') return bad_name("contains '/'");
+  }
+  std::vector<std::string> parts = split(name, '.');
+  for (const auto& p : parts)
+    if (p.empty()) return bad_name("has an empty hierarchy part");
+  if (iequals(parts[0], "INBOX")) parts[0] = "INBOX";
+  return join(parts, ".");
+}
+
+std::string folder_dir_name(std::string_view canonical) {
+  if (is_inbox(canonical)) return {};
+  return cat(".", canonical);
+}
+
+bool is_inbox(std::string_view canonical) { return canonical == "INBOX"; }
+
+static void parse_extra_fields(std::string_view base, FileName& out) {
+  std::size_t comma = base.find(',');
+  if (comma == std::string_view::npos) return;
+  for (const auto& f : split(base.substr(comma + 1), ',')) {
+    unsigned long long v;
+    if (f.size() > 2 && f[0] == 'S' && f[1] == '=' && parse_uint(std::string_view(f).substr(2), v)) {
+      out.size = v;
+      out.has_size = true;
+    } else if (f.size() > 2 && f[0] == 'W' && f[1] == '=' &&
+               parse_uint(std::string_view(f).substr(2), v)) {
+      out.vsize = v;
+      out.has_vsize = true;
+    }
+  }
+}
+
+FileName parse_file_name(std::string_view name) {
+  FileName out;
+  std::size_t colon = name.find(':');
+  out.base = std::string(name.substr(0, colon));
+  parse_extra_fields(out.base, out);
+  if (colon == std::string_view::npos) return out;
+  std::string_view info = name.substr(colon + 1);
+  if (info.size() < 2 || info[0] != '2' || info[1] != ',') return out;  // ":1," is experimental
+  for (char c : info.substr(2)) {
+    std::size_t i = kFlagLetters.find(c);
+    if (i != std::string_view::npos) out.flags |= 1u << i;
+    else if (c >= 'a' && c <= 'z') out.keywords |= 1u << (c - 'a');
+    else if (out.other_flags.find(c) == std::string::npos) out.other_flags += c;
+  }
+  return out;
+}
+
+std::string cur_file_name(std::string_view base, unsigned flags, std::uint32_t keywords,
+                          std::string_view other_flags) {
+  std::string letters(other_flags);
+  for (std::size_t i = 0; i < kFlagLetters.size(); ++i)
+    if (flags & (1u << i)) letters += kFlagLetters[i];
+  for (int i = 0; i < kMaxKeywords; ++i)
+    if (keywords & (1u << i)) letters += static_cast<char>('a' + i);
+  std::sort(letters.begin(), letters.end());  // Maildir requires ASCII order
+  letters.erase(std::unique(letters.begin(), letters.end()), letters.end());
+  return cat(base, ":2,", letters);
+}
+
+std::string unique_base() {
+  struct timeval tv;
+  ::gettimeofday(&tv, nullptr);
+  static const std::string host = escaped_host();
+  return cat(tv.tv_sec, ".M", tv.tv_usec, "P", ::getpid(), "Q", ++g_sequence, ".", host);
+}
+
+bool arrived_before(std::string_view a, std::string_view b) {
+  unsigned long long ta = leading_number(a), tb = leading_number(b);
+  if (ta != tb) return ta < tb;
+  return a < b;
+}
+
+}  // namespace posthorn::mailstore
