@@ -167,6 +167,8 @@ void configure(const Options& opts) {
   }
 }
 
+Options options() { return logger().opts; }
+
 void set_program(std::string_view program) {
   Options o = logger().opts;
   o.program = std::string(program);

@@ -60,6 +60,8 @@ struct Record {
 // Sets the destination and format; may be called again (reload). Never fails:
 // an unusable file falls back to stderr with a line saying so.
 void configure(const Options& opts);
+// The options in force (to restore them after a temporary change).
+Options options();
 // Sets only the program part of the name ("smtpd" -> "posthorn/smtpd").
 void set_program(std::string_view program);
 // Parses "text"/"json"; false if neither.

@@ -26,6 +26,10 @@ TEST_CASE("text-only, warning and peer text with control bytes", "[log]") {
 }
 
 TEST_CASE("json records are one valid line with a schema version", "[log]") {
+  struct Restore {
+    Options saved = options();
+    ~Restore() { configure(saved); }
+  } restore;
   Options o;
   o.program = "smtp";
   o.file = "-";

@@ -37,17 +37,14 @@ struct Fixture {
 // Sends the log to a file for the duration of a test.
 struct CapturedLog {
   std::filesystem::path file;
+  log::Options saved = log::options();
   explicit CapturedLog(const std::filesystem::path& f) : file(f) {
     log::Options o;
     o.program = "qmgr";
     o.file = f.string();
     log::configure(o);
   }
-  ~CapturedLog() {
-    log::Options o;
-    o.file = "-";
-    log::configure(o);
-  }
+  ~CapturedLog() { log::configure(saved); }
   std::string text() const { return read_file(file).value_or(std::string()); }
 };
 
