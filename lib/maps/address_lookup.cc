@@ -43,7 +43,7 @@ std::vector<Form> forms(std::string_view address, const AddressLookup& how, bool
   bool split = s.user != s.full_local;
   bool local = !s.has_domain || (how.is_local && how.is_local(s.domain));
   std::vector<Form> out;
-  if (s.has_domain) {
+  if (s.has_domain && !s.full_local.empty()) {
     out.push_back({s.full_local + "@" + s.domain, false});
     if (split) out.push_back({s.user + "@" + s.domain, true});
   }

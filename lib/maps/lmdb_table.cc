@@ -73,7 +73,8 @@ class LmdbTable final : public Table {
       if (rc == 0)
         return std::optional<std::string>(
             std::string(strip_nul({static_cast<const char*>(mv.mv_data), mv.mv_size})));
-      if (rc != MDB_NOTFOUND) return lmdb_error("lookup in", path_, rc);
+      // An empty or over-long key cannot be stored, so it is simply absent.
+      if (rc != MDB_NOTFOUND && rc != MDB_BAD_VALSIZE) return lmdb_error("lookup in", path_, rc);
     }
     return std::optional<std::string>();
   }
