@@ -4,8 +4,8 @@
 //
 // Reads go through read(2), never a memory map (DB_NOMMAP): a truncated file
 // then gives a short read and an error instead of SIGBUS.
-// XXX: like lmdb_table.cc, readers take no lock; our builders publish by
-// rename, Postfix's postmap rewrites in place (reopen when changed()).
+// Each lookup holds a shared flock on the file, the reader side of Postfix's
+// locking, and refuses a file rewritten in place since open (LookupLock).
 #include <db.h>
 #include <sys/stat.h>
 
@@ -60,8 +60,8 @@ std::string_view view(const DBT& d) { return {static_cast<const char*>(d.data), 
 
 class BdbTable final : public Table {
  public:
-  BdbTable(std::string spec, std::string path, DbPtr db, bool fold)
-      : Table(std::move(spec)), path_(std::move(path)), db_(std::move(db)) {
+  BdbTable(std::string spec, std::string path, DbPtr db, bool fold, int fd)
+      : Table(std::move(spec)), path_(std::move(path)), db_(std::move(db)), lock_(fd, path_) {
     fold_ = fold;
     watch_file(path_);
   }
@@ -69,6 +69,8 @@ class BdbTable final : public Table {
   Result<std::optional<std::string>> lookup(std::string_view key) const override {
     auto k = prepare_key(key);
     if (!k) return std::move(k).error();
+    auto guard = lock_.acquire();
+    if (!guard) return std::move(guard).error();
     // Postfix's default stores the key with its NUL; older tables without.
     for (std::size_t len : {k->size() + 1, k->size()}) {
       DBT dk = dbt(k->c_str(), len);
@@ -81,6 +83,8 @@ class BdbTable final : public Table {
   }
 
   Result<void> for_each(const EntryFn& fn) const override {
+    auto guard = lock_.acquire();
+    if (!guard) return std::move(guard).error();
     DBC* raw = nullptr;
     if (int rc = db_->cursor(db_.get(), nullptr, &raw, 0); rc != 0)
       return db_error("read", path_, rc);
@@ -95,6 +99,7 @@ class BdbTable final : public Table {
  private:
   std::string path_;
   DbPtr db_;
+  LookupLock lock_;
 };
 
 class BdbBuilder final : public BufferedBuilder {
@@ -136,8 +141,10 @@ Result<std::unique_ptr<Table>> open_bdb(std::string spec, const std::string& pat
   if (st.st_size == 0) return make_error(Errc::corrupt, cat(path, ": empty file"));
   auto db = open_db(path, btree, DB_RDONLY | DB_NOMMAP, 0644);
   if (!db) return std::move(db).error();
-  return std::unique_ptr<Table>(
-      std::make_unique<BdbTable>(std::move(spec), path, std::move(*db), !opts.case_sensitive));
+  int fd = -1;
+  if (int rc = (*db)->fd(db->get(), &fd); rc != 0) return db_error("open", path, rc);
+  return std::unique_ptr<Table>(std::make_unique<BdbTable>(std::move(spec), path, std::move(*db),
+                                                           !opts.case_sensitive, fd));
 }
 
 Result<std::unique_ptr<TableBuilder>> create_bdb(const std::string& path, bool btree,

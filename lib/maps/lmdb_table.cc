@@ -4,9 +4,9 @@
 // Readers open the file read-only without LMDB's lock file (MDB_NOLOCK):
 // our builders never change a published file, they rename a new one over it,
 // so a reader's map of the old file stays consistent until it reopens.
-// XXX: Postfix's own postmap rewrites a table in place under an fcntl lock;
-// a table rebuilt that way while we hold it open must be reopened (changed()
-// says so) before it is read again.
+// Postfix's own postmap rewrites a table in place under an exclusive flock:
+// each lookup holds a shared flock and checks the file is unchanged first
+// (LookupLock), so such a rewrite is waited for and then reported.
 //
 // LMDB trusts its file: a page number past the end of the file would be read
 // through the memory map and kill the process with SIGBUS. open checks that
@@ -54,8 +54,9 @@ Result<void> check_length(MDB_env* env, const std::string& path) {
 
 class LmdbTable final : public Table {
  public:
-  LmdbTable(std::string spec, std::string path, EnvPtr env, MDB_dbi dbi, bool fold)
-      : Table(std::move(spec)), path_(std::move(path)), env_(std::move(env)), dbi_(dbi) {
+  LmdbTable(std::string spec, std::string path, EnvPtr env, MDB_dbi dbi, bool fold, int fd)
+      : Table(std::move(spec)), path_(std::move(path)), env_(std::move(env)), dbi_(dbi),
+        lock_(fd, path_) {
     fold_ = fold;
     watch_file(path_);
   }
@@ -63,6 +64,8 @@ class LmdbTable final : public Table {
   Result<std::optional<std::string>> lookup(std::string_view key) const override {
     auto k = prepare_key(key);
     if (!k) return std::move(k).error();
+    auto guard = lock_.acquire();
+    if (!guard) return std::move(guard).error();
     auto txn = begin();
     if (!txn) return std::move(txn).error();
     // Postfix's default stores the key with its NUL; older tables without.
@@ -80,6 +83,8 @@ class LmdbTable final : public Table {
   }
 
   Result<void> for_each(const EntryFn& fn) const override {
+    auto guard = lock_.acquire();
+    if (!guard) return std::move(guard).error();
     auto txn = begin();
     if (!txn) return std::move(txn).error();
     MDB_cursor* raw = nullptr;
@@ -96,6 +101,7 @@ class LmdbTable final : public Table {
   }
 
  private:
+  // The returned transaction must end before the guard does.
   Result<TxnPtr> begin() const {
     MDB_txn* txn = nullptr;
     if (int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &txn); rc != 0)
@@ -106,6 +112,7 @@ class LmdbTable final : public Table {
   std::string path_;
   EnvPtr env_;
   MDB_dbi dbi_;
+  LookupLock lock_;
 };
 
 Result<EnvPtr> make_env(const std::string& path) {
@@ -180,8 +187,10 @@ Result<std::unique_ptr<Table>> open_lmdb(std::string spec, const std::string& pa
   if ((rc = mdb_dbi_open(raw, nullptr, 0, &dbi)) != 0) return lmdb_error("open", path, rc);
   // Committing (not aborting) keeps the handle open for the env's life.
   if ((rc = mdb_txn_commit(txn.release())) != 0) return lmdb_error("open", path, rc);
+  int fd = -1;
+  if ((rc = mdb_env_get_fd(env->get(), &fd)) != 0) return lmdb_error("open", path, rc);
   return std::unique_ptr<Table>(std::make_unique<LmdbTable>(
-      std::move(spec), path, std::move(*env), dbi, !opts.case_sensitive));
+      std::move(spec), path, std::move(*env), dbi, !opts.case_sensitive, fd));
 }
 
 Result<std::unique_ptr<TableBuilder>> create_lmdb(const std::string& path,

@@ -1,7 +1,10 @@
 // lib/maps/table.cc - the Table base class and the open_table() factory.
 #include "lib/maps/table.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
+
+#include <cerrno>
 
 #include <algorithm>
 
@@ -29,6 +32,29 @@ Error no_bdb(std::string_view type) {
   return make_error(Errc::unsupported,
                     cat("table type \"", type, ":\" is not available: this build has no ",
                         "Berkeley DB; use lmdb: instead"));
+}
+
+LookupLock::LookupLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
+  struct stat st;
+  if (::fstat(fd_, &st) == 0) {
+    size_ = st.st_size;
+    mtime_ns_ = mtime_ns(st);
+  }
+}
+
+LookupLock::Guard::~Guard() {
+  if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+}
+
+Result<LookupLock::Guard> LookupLock::acquire() const {
+  while (::flock(fd_, LOCK_SH) != 0)
+    if (errno != EINTR) return sys_error(cat("lock ", path_));
+  Guard guard(fd_);
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return sys_error(cat("fstat ", path_));
+  if (st.st_size != size_ || mtime_ns(st) != mtime_ns_)
+    return make_error(Errc::busy, cat(path_, ": table was rewritten in place; reopen it"));
+  return guard;
 }
 
 }  // namespace detail

@@ -70,6 +70,38 @@ inline std::string_view strip_nul(std::string_view v) {
   return v;
 }
 
+// The reader side of Postfix's locking of indexed tables: a shared flock(2)
+// on the table file for the length of one lookup, so a Postfix postmap that
+// rewrites the file in place (under an exclusive flock) is waited for. Under
+// the lock the file must still be the one that was opened: a file rewritten
+// in place since then is refused (Errc::busy, "reopen"), because the
+// library's cached pages or memory map no longer match it (LMDB would read
+// past the end of a truncated map and die of SIGBUS).
+class LookupLock {
+ public:
+  // Records the size and modification time of `fd` at open.
+  LookupLock(int fd, std::string path);
+  // Takes the lock and checks the file; the lock is held until the returned
+  // guard goes.
+  class Guard {
+   public:
+    explicit Guard(int fd) : fd_(fd) {}
+    Guard(Guard&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Guard& operator=(Guard&&) = delete;
+    ~Guard();
+
+   private:
+    int fd_;
+  };
+  Result<Guard> acquire() const;
+
+ private:
+  int fd_;
+  std::string path_;
+  long long size_ = -1;
+  long long mtime_ns_ = -1;
+};
+
 // A new empty file beside `final_path` (mkstemp: unique, never a symlink
 // target) for a builder to fill; its path is returned.
 Result<std::string> make_temp_beside(const std::string& final_path);

@@ -112,3 +112,8 @@ TEST_CASE("hash/btree: a file of the other kind is refused", "[maps][bdb]") {
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().code == Errc::corrupt);
 }
+
+TEST_CASE("hash/btree: a table rewritten in place must be reopened", "[maps][bdb]") {
+  check_rewritten_in_place("hash");
+  check_rewritten_in_place("btree");
+}

@@ -2,6 +2,7 @@
 // from lmdb_table_test.cc and bdb_table_test.cc with the type's name.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,6 +128,31 @@ inline void check_build_from_source(const std::string& type) {
   auto none = build_from_source(type + ":" + (d.path / "nosource").string(), SourceFormat::map);
   REQUIRE_FALSE(none);
   CHECK(none.error().code == Errc::not_found);
+}
+
+// A table rewritten in place after open (as Postfix's postmap does) is
+// refused until reopened; truncating it under an open table must not crash.
+inline void check_rewritten_in_place(const std::string& type) {
+  TempDir d;
+  std::string spec = type + ":" + (d.path / "t").string();
+  std::vector<std::pair<std::string, std::string>> many;
+  for (int i = 0; i < 3000; ++i) many.emplace_back("key" + std::to_string(i), "value");
+  std::string file = build(spec, many);
+  auto t = open_table(spec);
+  REQUIRE(t);
+  CHECK(get(**t, "key2999") == "value");
+  {
+    auto fd = open_file(file, O_WRONLY | O_TRUNC);
+    REQUIRE(fd);
+    REQUIRE(write_all(fd->get(), "short"));
+  }
+  auto r = (*t)->lookup("key2999");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::busy);
+  CHECK((*t)->changed());
+  auto listed = (*t)->for_each([](std::string_view, std::string_view) {});
+  REQUIRE_FALSE(listed);
+  CHECK(listed.error().code == Errc::busy);
 }
 
 // Damaged files are errors, never crashes.

@@ -68,3 +68,7 @@ TEST_CASE("lmdb: tables written without the NUL are read too", "[maps][lmdb]") {
   CHECK(get(**t, "plain") == "no nul");
   CHECK(get(**t, "with") == "nul");
 }
+
+TEST_CASE("lmdb: a table rewritten in place must be reopened", "[maps][lmdb]") {
+  check_rewritten_in_place("lmdb");
+}
