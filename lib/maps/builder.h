@@ -22,7 +22,7 @@ class TableBuilder {
  public:
   TableBuilder(const TableBuilder&) = delete;
   TableBuilder& operator=(const TableBuilder&) = delete;
-  // Removes the temporary file if commit() did not succeed.
+  // No temporary file outlives the builder, committed or not.
   virtual ~TableBuilder() = default;
 
   // Adds key -> value as given (the caller folds keys). Result: true when

@@ -204,11 +204,13 @@ Result<std::vector<AliasTarget>> parse_alias_value(std::string_view value) {
   for (const std::string& raw : *elements) {
     std::string e(trim(raw));
     if (e.empty()) continue;
-    // A destination quoted whole ("|cmd, x") is unquoted before classifying.
-    if (e.size() >= 2 && e.front() == '"' && e.back() == '"')
-      if (std::string u = unquote(e); !u.empty() && (u[0] == '|' || u[0] == '/' ||
-                                                     istarts_with(u, ":include:")))
-        e = u;
+    // Commands, files and includes are used in their unquoted form, however
+    // they were quoted ("|cmd, x" or |"cmd x"); addresses keep their quotes.
+    // A quoted local part with a domain ("/x"@example.org) stays an address.
+    bool routed = false;
+    std::string u = unquote(e, &routed);
+    if (!u.empty() && (u[0] == '|' || istarts_with(u, ":include:") || (u[0] == '/' && !routed)))
+      e = u;
     AliasTarget t;
     if (e[0] == '|') {
       t = {AliasTarget::Kind::command, e.substr(1)};

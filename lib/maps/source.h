@@ -62,8 +62,9 @@ struct AliasTarget {
 };
 
 // Splits an alias value ("a, |\"cmd x\", /var/f, :include:/etc/list") into its
-// destinations. A whole element in double quotes is unquoted before it is
-// classified, so "|cmd, with comma" is one command. Errc::parse for an
+// destinations. Commands, files and includes lose their quotes, so both
+// "|cmd, with comma" and |"cmd x" are commands (as Postfix reads them);
+// addresses are returned as written. Errc::parse for an
 // unterminated quote or an empty :include: path.
 Result<std::vector<AliasTarget>> parse_alias_value(std::string_view value);
 

@@ -234,3 +234,35 @@ def test_aliases_built_by_postalias_answer_the_same(posthorn, tmp_path):
             for table in (theirs, ours):
                 q = posthorn("map", "query", f"{kind}:{table}", key)
                 assert (q.returncode, q.stdout) == (0, value + "\n"), (kind, table, key)
+
+
+REGEXP = r"""# a regexp table exercising substitution, negation and if/endif
+/^(.*)-(outgoing)@(.*)$/ ${1}@$3 ($2) $$5
+/^(a)|(b)$/ [$1][$2]
+if /@example\.org$/
+/^postmaster@/ pm
+if !/^a/
+/^b/ b-in-example
+endif
+/^a/ a-in-example
+endif
+/^b/ b-elsewhere
+/^c/!/^cd/ c-not-cd
+/^X+$/x basic
+|^/usr/| usr
+/^long$/ part one
+   part two
+"""
+
+
+@needs_postfix
+def test_regexp_answers_as_postfix_does(posthorn, tmp_path):
+    table = tmp_path / "re"
+    table.write_text(REGEXP)
+    keys = ["Joe-outgoing@Example.org", "b", "postmaster@example.org", "postmaster@other.org",
+            "b@example.org", "a@example.org", "b@other.org", "ce", "cd", "X+", "XX", "/usr/bin",
+            "long", "nothing"]
+    for key in keys:
+        theirs = postmap(tmp_path, "-q", key, f"regexp:{table}")
+        ours = posthorn("map", "query", f"regexp:{table}", key)
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), key
