@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <optional>
 
 #include "lib/base/fd.h"
 #include "lib/base/strings.h"
@@ -69,6 +70,7 @@ class BdbTable final : public Table {
   Result<std::optional<std::string>> lookup(std::string_view key) const override {
     auto k = prepare_key(key);
     if (!k) return std::move(k).error();
+    if (damaged_) return *damaged_;
     auto guard = lock_.acquire();
     if (!guard) return std::move(guard).error();
     // Postfix's default stores the key with its NUL; older tables without.
@@ -77,12 +79,13 @@ class BdbTable final : public Table {
       DBT dv = dbt(nullptr, 0);
       int rc = db_->get(db_.get(), nullptr, &dk, &dv, 0);
       if (rc == 0) return std::optional<std::string>(std::string(strip_nul(view(dv))));
-      if (rc != DB_NOTFOUND) return db_error("lookup in", path_, rc);
+      if (rc != DB_NOTFOUND) return remember(db_error("lookup in", path_, rc));
     }
     return std::optional<std::string>();
   }
 
   Result<void> for_each(const EntryFn& fn) const override {
+    if (damaged_) return *damaged_;
     auto guard = lock_.acquire();
     if (!guard) return std::move(guard).error();
     DBC* raw = nullptr;
@@ -92,14 +95,23 @@ class BdbTable final : public Table {
     DBT k = dbt(nullptr, 0), v = dbt(nullptr, 0);
     int rc;
     while ((rc = raw->get(raw, &k, &v, DB_NEXT)) == 0) fn(strip_nul(view(k)), strip_nul(view(v)));
-    if (rc != DB_NOTFOUND) return db_error("read", path_, rc);
+    if (rc != DB_NOTFOUND) return remember(db_error("read", path_, rc));
     return {};
   }
 
  private:
+  // Berkeley DB leaks some memory each time it meets a damaged page, so once
+  // it has, this table answers with that error until it is reopened, instead
+  // of leaking on every lookup of a long-running program.
+  Error remember(Error e) const {
+    if (e.code == Errc::corrupt) damaged_ = e;
+    return e;
+  }
+
   std::string path_;
   DbPtr db_;
   LookupLock lock_;
+  mutable std::optional<Error> damaged_;
 };
 
 class BdbBuilder final : public BufferedBuilder {
