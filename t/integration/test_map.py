@@ -266,3 +266,38 @@ def test_regexp_answers_as_postfix_does(posthorn, tmp_path):
         theirs = postmap(tmp_path, "-q", key, f"regexp:{table}")
         ours = posthorn("map", "query", f"regexp:{table}", key)
         assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), key
+
+
+def test_query_keys_from_stdin(posthorn, tmp_path):
+    src = tmp_path / "t"
+    src.write_text("a@x.org 1\nb@x.org 2\n")
+    assert posthorn("map", "build", f"lmdb:{src}").returncode == 0
+    r = posthorn("map", "query", f"lmdb:{src}", "-", input="b@x.org\nnobody@x.org\r\nA@X.ORG\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "b@x.org\t2\nA@X.ORG\t1\n"
+    r = posthorn("map", "query", f"lmdb:{src}", "-", input="nobody@x.org\n")
+    assert r.returncode == 1 and r.stdout == ""
+
+
+def test_default_type_comes_from_main_cf(posthorn, tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "main.cf").write_text("default_database_type = lmdb\n")
+    src = tmp_path / "t"
+    src.write_text("k v\n")
+    r = posthorn("-c", conf, "map", "build", src)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "t.lmdb").exists()
+    assert not (tmp_path / "t.db").exists()
+    assert posthorn("map", "-c", conf, "query", src, "k").stdout == "v\n"
+
+
+def test_broken_main_cf_is_reported_not_ignored(posthorn, tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "main.cf").write_text("default_database_typo = lmdb\n")
+    src = tmp_path / "t"
+    src.write_text("k v\n")
+    r = posthorn("-c", conf, "map", "build", src)
+    assert r.returncode == 78
+    assert "main.cf:1" in r.stderr and "default_database_typo" in r.stderr
