@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "lib/event/timer.h"
+#include "t/unit/support/temp_dir.h"
 #include "lib/ipc/blocking_client.h"
 #include "lib/ipc/client.h"
 #include "lib/ipc/server.h"
@@ -44,14 +45,7 @@ struct Unknown {
 
 const Protocol kProto{"echo", 1};
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "posthorn-ipc-XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 template <class F>
 void run_until(event::EventBase& base, F done) {
@@ -62,7 +56,7 @@ void run_until(event::EventBase& base, F done) {
 
 struct Fixture {
   TempDir dir;
-  std::string path = (dir.path / "echo").string();
+  std::string path = (dir.path() / "echo").string();
   event::EventBase base;
   unsigned served = 0;
   std::vector<Replier> held;
@@ -76,7 +70,7 @@ struct Fixture {
 
 TEST_CASE("listen_unix sets the mode and replaces only stale sockets", "[ipc][socket]") {
   TempDir d;
-  std::string p = (d.path / "s").string();
+  std::string p = (d.path() / "s").string();
   {
     auto l = listen_unix(p, 0620);
     REQUIRE(l);
@@ -88,10 +82,10 @@ TEST_CASE("listen_unix sets the mode and replaces only stale sockets", "[ipc][so
     CHECK(again.error().code == Errc::busy);
   }
   CHECK(listen_unix(p, 0600));  // the old listener is gone: stale, replaced
-  std::string file = (d.path / "f").string();
+  std::string file = (d.path() / "f").string();
   REQUIRE(std::system(("touch " + file).c_str()) == 0);
   CHECK(listen_unix(file, 0600).error().code == Errc::exists);
-  CHECK(connect_unix((d.path / "none").string()).error().code == Errc::not_found);
+  CHECK(connect_unix((d.path() / "none").string()).error().code == Errc::not_found);
   CHECK(connect_unix(std::string(200, 'x')).error().code == Errc::invalid);
 }
 

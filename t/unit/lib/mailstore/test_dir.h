@@ -8,16 +8,13 @@
 
 #include "lib/base/file.h"
 #include "lib/mailstore/store.h"
+#include "t/unit/support/temp_dir.h"
 
 namespace posthorn::mailstore::test {
 
 struct TempStore {
-  std::filesystem::path root;
-  TempStore() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "posthorn-ms-XXXXXX").string();
-    root = std::filesystem::path(::mkdtemp(tmpl.data())) / "Maildir";
-  }
-  ~TempStore() { std::filesystem::remove_all(root.parent_path()); }
+  posthorn::test::TempDir dir{"ms"};
+  std::filesystem::path root = dir / "Maildir";
   Store open() {
     auto s = Store::open(root, true);
     if (!s) throw std::runtime_error(s.error().detail);

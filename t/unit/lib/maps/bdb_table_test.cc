@@ -75,7 +75,7 @@ Raw read_raw(const std::string& path) {
 TEST_CASE("hash/btree: stored with Postfix's trailing NUL, in the right format", "[maps][bdb]") {
   TempDir d;
   for (auto [type, dbtype] : {std::pair{"hash", DB_HASH}, std::pair{"btree", DB_BTREE}}) {
-    std::string file = build(std::string(type) + ":" + (d.path / type).string(), {{"k", "v"}});
+    std::string file = build(std::string(type) + ":" + (d.path() / type).string(), {{"k", "v"}});
     CHECK(read_raw(file) == Raw{{std::string("k\0", 2), std::string("v\0", 2)}});
     DB* db = nullptr;
     REQUIRE(db_create(&db, nullptr, 0) == 0);
@@ -89,7 +89,7 @@ TEST_CASE("hash/btree: stored with Postfix's trailing NUL, in the right format",
 
 TEST_CASE("hash/btree: tables written without the NUL are read too", "[maps][bdb]") {
   TempDir d;
-  std::string base = (d.path / "t").string();
+  std::string base = (d.path() / "t").string();
   write_raw(base + ".db", DB_HASH,
             {{"plain", "no nul"}, {std::string("with\0", 5), std::string("nul\0", 4)}});
   auto t = open_table("hash:" + base);
@@ -100,7 +100,7 @@ TEST_CASE("hash/btree: tables written without the NUL are read too", "[maps][bdb
 
 TEST_CASE("hash/btree: a file of the other kind is refused", "[maps][bdb]") {
   TempDir d;
-  std::string base = (d.path / "t").string();
+  std::string base = (d.path() / "t").string();
   build("hash:" + base, {{"k", "v"}});
   auto t = open_table("btree:" + base);
   REQUIRE_FALSE(t);

@@ -31,9 +31,9 @@ inline int count_files(const std::filesystem::path& dir) {
 
 inline void check_round_trip(const std::string& type) {
   TempDir d;
-  std::string spec = type + ":" + (d.path / "t").string();
+  std::string spec = type + ":" + (d.path() / "t").string();
   std::string file = build(spec, {{"key1", "Value One"}, {"joe@example.org", "joe"}, {"e", ""}});
-  CHECK(count_files(d.path) == 1);  // no temporary left behind
+  CHECK(count_files(d.path()) == 1);  // no temporary left behind
   auto t = open_table(spec);
   REQUIRE(t);
   CHECK(get(**t, "key1") == "Value One");
@@ -59,7 +59,7 @@ inline void check_round_trip(const std::string& type) {
 
 inline void check_builder_rules(const std::string& type) {
   TempDir d;
-  std::string spec = type + ":" + (d.path / "t").string();
+  std::string spec = type + ":" + (d.path() / "t").string();
   std::string file = build(spec, {{"a", "old"}});
   REQUIRE(::chmod(file.c_str(), 0640) == 0);
   {
@@ -72,7 +72,7 @@ inline void check_builder_rules(const std::string& type) {
     // Abandoned without commit: the old table stays, nothing is left over.
   }
   CHECK(get(**open_table(spec), "a") == "old");
-  CHECK(count_files(d.path) == 1);
+  CHECK(count_files(d.path()) == 1);
   auto b = create_table(spec);
   REQUIRE(b);
   REQUIRE(*(*b)->add("a", "1"));
@@ -83,12 +83,12 @@ inline void check_builder_rules(const std::string& type) {
   struct stat st;
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);  // a rebuild keeps the mode
-  CHECK(count_files(d.path) == 1);
+  CHECK(count_files(d.path()) == 1);
 }
 
 inline void check_delete(const std::string& type) {
   TempDir d;
-  std::string spec = type + ":" + (d.path / "t").string();
+  std::string spec = type + ":" + (d.path() / "t").string();
   build(spec, {{"a", "1"}, {"b", "2"}});
   auto gone = delete_key(spec, "A");
   REQUIRE(gone);
@@ -100,7 +100,7 @@ inline void check_delete(const std::string& type) {
   auto again = delete_key(spec, "a");
   REQUIRE(again);
   CHECK_FALSE(*again);
-  auto missing = delete_key(type + ":" + (d.path / "absent").string(), "a");
+  auto missing = delete_key(type + ":" + (d.path() / "absent").string(), "a");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::not_found);
 }
@@ -125,7 +125,7 @@ inline void check_build_from_source(const std::string& type) {
   CHECK(get(**t, "root") == "joe, |\"/bin/x y\"");
   CHECK(get(**t, "@") == "@");  // postalias's sentinel
 
-  auto none = build_from_source(type + ":" + (d.path / "nosource").string(), SourceFormat::map);
+  auto none = build_from_source(type + ":" + (d.path() / "nosource").string(), SourceFormat::map);
   REQUIRE_FALSE(none);
   CHECK(none.error().code == Errc::not_found);
 }
@@ -134,7 +134,7 @@ inline void check_build_from_source(const std::string& type) {
 // refused until reopened; truncating it under an open table must not crash.
 inline void check_rewritten_in_place(const std::string& type) {
   TempDir d;
-  std::string spec = type + ":" + (d.path / "t").string();
+  std::string spec = type + ":" + (d.path() / "t").string();
   std::vector<std::pair<std::string, std::string>> many;
   for (int i = 0; i < 3000; ++i) many.emplace_back("key" + std::to_string(i), "value");
   std::string file = build(spec, many);
@@ -158,7 +158,7 @@ inline void check_rewritten_in_place(const std::string& type) {
 // Damaged files are errors, never crashes.
 inline void check_damaged(const std::string& type, const std::string& suffix) {
   TempDir d;
-  std::string base = (d.path / "t").string();
+  std::string base = (d.path() / "t").string();
   auto expect_corrupt = [&](std::string_view content) {
     d.file("t" + suffix, content);
     auto t = open_table(type + ":" + base);

@@ -54,14 +54,14 @@ std::vector<std::pair<std::string, std::string>> read_raw(const std::string& pat
 
 TEST_CASE("lmdb: keys and values are stored with Postfix's trailing NUL", "[maps][lmdb]") {
   TempDir d;
-  std::string file = build("lmdb:" + (d.path / "t").string(), {{"k", "v"}});
+  std::string file = build("lmdb:" + (d.path() / "t").string(), {{"k", "v"}});
   CHECK(read_raw(file) == std::vector<std::pair<std::string, std::string>>{
                               {std::string("k\0", 2), std::string("v\0", 2)}});
 }
 
 TEST_CASE("lmdb: tables written without the NUL are read too", "[maps][lmdb]") {
   TempDir d;
-  std::string base = (d.path / "t").string();
+  std::string base = (d.path() / "t").string();
   write_raw(base + ".lmdb", {{"plain", "no nul"}, {std::string("with\0", 5), std::string("nul\0", 4)}});
   auto t = open_table("lmdb:" + base);
   REQUIRE(t);

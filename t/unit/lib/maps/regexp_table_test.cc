@@ -113,7 +113,7 @@ TEST_CASE("regexp: every error names the file and line", "[maps][regexp]") {
     auto t = regexp(d, c.text);
     REQUIRE_FALSE(t);
     CHECK(t.error().code == Errc::parse);
-    std::string want = (d.path / "re").string() + ", line " + std::to_string(c.line) + ": ";
+    std::string want = (d.path() / "re").string() + ", line " + std::to_string(c.line) + ": ";
     INFO(c.text << " -> " << t.error().detail);
     CHECK(t.error().detail.find(want) == 0);
     CHECK(t.error().detail.find(c.why) != std::string::npos);

@@ -51,7 +51,7 @@ TEST_CASE("file names per type", "[maps][table]") {
 TEST_CASE("missing files and empty names are errors", "[maps][table]") {
   TempDir d;
   for (std::string type : {"lmdb", "texthash", "regexp"}) {
-    auto r = open_table(type + ":" + (d.path / "absent").string());
+    auto r = open_table(type + ":" + (d.path() / "absent").string());
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::not_found);
     auto e = open_table(type + ":");

@@ -8,31 +8,11 @@
 #include <system_error>
 
 #include "lib/queue/queue_file.h"
+#include "t/unit/support/temp_dir.h"
 
 namespace posthorn::queue::test {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = ::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/posthorn-queue-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ScratchDir = posthorn::test::TempDir;
 
 // An envelope that uses every field.
 inline Envelope sample_envelope(std::size_t recipients = 3) {
