@@ -5,6 +5,7 @@ with its mail_name, pid and configuration generation and echoes lines.
 """
 import os
 import signal
+import socket
 import subprocess
 
 import pytest
@@ -87,7 +88,7 @@ def test_service_failing_at_startup_is_throttled_others_live_on(make_instance):
                                 Instance.echo_service(bad, args="-x exit")])
     inst.start()
     # A connection makes master spawn the broken service; it stays queued.
-    waiting = __import__("socket").create_connection(("127.0.0.1", bad), timeout=5)
+    waiting = socket.create_connection(("127.0.0.1", bad), timeout=5)
     inst.wait_log(f"service 127.0.0.1:{bad}/inet: process")
     inst.wait_log("bad command startup -- throttling for 1s")
     inst.wait_log("throttling for 2s (2 failures in a row)")
@@ -158,7 +159,7 @@ def test_start_with_a_bad_configuration_says_why(make_instance):
 
 def test_start_reports_a_port_in_use(make_instance):
     port = free_port()
-    holder = __import__("socket").socket()
+    holder = socket.socket()
     holder.bind(("127.0.0.1", port))
     holder.listen()
     inst = make_instance(None, [Instance.echo_service(port)])
@@ -189,3 +190,61 @@ def test_as_root_children_run_as_mail_owner_without_groups(make_instance):
     master = dict(line.split(":", 1) for line in open(f"/proc/{inst.master_pid()}/status"))
     assert master["Uid"].split() == ["0"] * 4
     c.close()
+
+
+def test_wakeup_starts_a_process_and_wakes_it_periodically(make_instance):
+    port = free_port()
+    echod = BUILD / "t" / "progs" / "echod"
+    inst = make_instance(None, [f"127.0.0.1:{port} inet n - n 1 1 {echod}"])
+    inst.start()
+    inst.wait_log("wakeup 1")  # at start, without any client
+    inst.wait_log("wakeup 2", timeout=15)
+    assert len(inst.children()) == 1
+
+
+def test_unix_service_listens_in_private(make_instance):
+    echod = BUILD / "t" / "progs" / "echod"
+    inst = make_instance(None, [f"echo unix - - n - 1 {echod}"])
+    inst.start()
+    path = inst.dir / "spool" / "private" / "echo"
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(str(path))
+    f = s.makefile("rwb")
+    assert f.readline().startswith(b"220 ")
+    f.write(b"over unix\r\n")
+    f.flush()
+    assert f.readline() == b"echo: over unix\r\n"
+    s.close()
+
+
+def test_max_use_retires_a_process_after_that_many_connections(make_instance):
+    port = free_port()
+    inst = make_instance(None, [Instance.echo_service(port, maxproc=1) + " -o max_use=2"])
+    inst.start()
+    first = [EchoClient(port) for _ in range(2)]
+    assert first[0].pid == first[1].pid
+    for c in first:
+        c.close()
+    wait_for(lambda: not pid_alive(first[0].pid), what="the used-up process to exit")
+    c = EchoClient(port)
+    assert c.pid != first[0].pid
+    c.close()
+
+
+def test_bare_port_listens_on_every_inet_interface(make_instance):
+    port = free_port()
+    echod = BUILD / "t" / "progs" / "echod"
+    inst = make_instance({"inet_interfaces": "loopback-only"},
+                         [f"{port} inet n - n - 2 {echod}"])
+    inst.start()
+    c = EchoClient(port)
+    c.close()
+    if socket.has_ipv6:
+        try:
+            s = socket.create_connection(("::1", port), timeout=10)
+        except OSError as e:  # a host without IPv6 loopback: master warned and went on
+            assert "no IPv6 on this host" in inst.log(), e
+        else:
+            assert s.recv(4) == b"220 "
+            s.close()

@@ -1,7 +1,8 @@
 // echod - a test-only service for master's integration tests.
 // Does:       greets each connection with "220 <mail_name> pid <pid> generation <g>",
 //             then answers each line: "whoami" -> "uid U gid G groups N",
-//             "quit" -> "221 bye" and close, anything else -> "echo: <line>".
+//             "quit" -> "221 bye" and close, anything else -> "echo: <line>";
+//             logs "wakeup N" for each wake-up from master.
 // Talks to:   master (status, through lib/service), test clients on its socket.
 // Runs as:    whatever lib/service makes it (mail_owner when started as root).
 // Trusts:     nothing; lines are capped at 1000 bytes.
@@ -16,6 +17,7 @@
 
 #include "lib/base/strings.h"
 #include "lib/event/connection.h"
+#include "lib/log/log.h"
 #include "lib/service/service.h"
 
 namespace {
@@ -63,6 +65,11 @@ void on_connection(service::Context& ctx, event::Accepted a, service::Job job) {
   sessions[raw] = std::move(s);
 }
 
+void on_wakeup(service::Context&) {
+  static unsigned count = 0;
+  log::info("wakeup ", ++count);
+}
+
 void fail_if_asked(service::Context& ctx) {
   std::string mode = ctx.args().program.value('x');
   if (mode == "exit") throw std::runtime_error("asked to fail at start-up (-x exit)");
@@ -77,5 +84,6 @@ int main(int argc, char** argv) {
   p.options = "x:";
   p.post_drop = fail_if_asked;
   p.on_accept = on_connection;
+  p.on_wakeup = on_wakeup;
   return service::run(p, argc, argv);
 }
