@@ -22,7 +22,7 @@ constexpr int kBacklog = 128;
 struct Addr {
   sockaddr_storage ss{};
   socklen_t len = 0;
-  bool wildcard6 = false;  // skipped quietly-but-logged when the host lacks IPv6
+  bool wildcard6 = false;  // optional: skipped with a warning when the host lacks IPv6
 };
 
 std::string addr_text(const Addr& a) {
@@ -75,6 +75,18 @@ Result<void> resolve(const std::string& host, unsigned port, Families fam, std::
   return {};
 }
 
+// "all" (0.0.0.0 and ::) or "loopback-only" (127.0.0.1 and ::1). With both
+// families wanted, the IPv6 one is optional: hosts without IPv6 still start.
+Result<void> wildcards(bool all, unsigned port, Families fam, std::vector<Addr>& out) {
+  if (fam.v4)
+    if (auto r = resolve(all ? "0.0.0.0" : "127.0.0.1", port, {true, false}, out); !r) return r;
+  if (!fam.v6) return {};
+  std::size_t before = out.size();
+  if (auto r = resolve(all ? "::" : "::1", port, {false, true}, out); !r) return r;
+  for (std::size_t i = before; i < out.size(); ++i) out[i].wildcard6 = fam.v4;
+  return {};
+}
+
 Result<std::vector<Addr>> inet_addresses(const config::Service& s, const config::Config& cfg) {
   Families fam = families(cfg);
   std::vector<std::string> hosts;
@@ -86,12 +98,7 @@ Result<std::vector<Addr>> inet_addresses(const config::Service& s, const config:
   for (const std::string& h : hosts) {
     if (iequals(h, "all") || iequals(h, "loopback-only")) {
       bool all = iequals(h, "all");
-      if (fam.v4) { if (auto r = resolve(all ? "0.0.0.0" : "127.0.0.1", s.port, {true, false}, out); !r) return std::move(r).error(); }
-      if (fam.v6) {
-        std::size_t before = out.size();
-        if (auto r = resolve(all ? "::" : "::1", s.port, {false, true}, out); !r) return std::move(r).error();
-        for (std::size_t i = before; i < out.size(); ++i) out[i].wildcard6 = fam.v4;
-      }
+      if (auto r = wildcards(all, s.port, fam, out); !r) return std::move(r).error();
       continue;
     }
     if (auto r = resolve(h, s.port, fam, out); !r) return std::move(r).error();
@@ -99,8 +106,8 @@ Result<std::vector<Addr>> inet_addresses(const config::Service& s, const config:
   return out;
 }
 
-// One listening socket; nullopt-like empty Fd when an optional IPv6
-// wildcard cannot be had on this host.
+// One listening socket; an empty Fd when an optional IPv6 address cannot
+// be had on this host.
 Result<Fd> bind_one(const Addr& a) {
   Fd fd(::socket(a.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {

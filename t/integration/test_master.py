@@ -248,3 +248,15 @@ def test_bare_port_listens_on_every_inet_interface(make_instance):
         else:
             assert s.recv(4) == b"220 "
             s.close()
+
+
+def test_stop_is_bounded_when_a_session_does_not_end(make_instance):
+    inst, port = echo_instance(make_instance)
+    inst.start()
+    c = EchoClient(port)  # stays open: the child cannot retire by itself
+    pids = [inst.master_pid(), *inst.children()]
+    r = inst.stop()  # master's bound is 10 s, then SIGTERM
+    assert r.returncode == 0, r.stderr
+    assert "sending SIGTERM" in inst.log()
+    assert [p for p in pids if pid_alive(p)] == []
+    c.close()
