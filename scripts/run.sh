@@ -2,16 +2,17 @@
 # run.sh BUILD - start a Posthorn instance on loopback under run/ (make run).
 #
 # The instance's configuration, spool and mail store all live under run/.
-# It is started with `posthorn -c run start`, which needs the master
-# supervisor; until that program is built this script says so and fails.
+# It is made by `posthorn init run/` and started with `posthorn -c run start`;
+# until `posthorn init` and the mail services (smtpd, pop3d, imapd) are part of
+# the build there is nothing to send mail to, and this script says so and fails.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -x "$build/bin/master" ]; then
+if [ ! -x "$build/bin/smtpd" ]; then
   cat >&2 <<MSG
-make run: the master supervisor (master/) is not part of this build yet,
-so no instance can be started. What works today is listed in README.md
-under "What works today"; for example:
+make run: the mail services (smtpd, pop3d, imapd) are not part of this build
+yet, so there is no instance to send mail to. What works today is listed in
+README.md under "What works today"; for example:
   $build/bin/posthorn conf -c $top/conf -n     # the shipped main.cf's non-default settings
   $build/bin/posthorn map build hash:/tmp/t    # build a lookup table from /tmp/t
 MSG

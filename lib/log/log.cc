@@ -66,11 +66,14 @@ std::string_view level_name(Level l) {
   return "info";
 }
 
+// Opens maillog_file. On failure an already open descriptor is kept (after a
+// privilege drop or inside a chroot the path may be out of reach while the
+// descriptor still works); with none open, lines go to stderr, said once.
 void open_file(Logger& lg) {
   int fd = ::open(lg.opts.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) {
+    if (lg.file) return;
     int e = errno;
-    lg.file.reset();
     lg.to_stderr = true;
     std::string msg = cat("posthorn: cannot open maillog_file ", lg.opts.file, ": ",
                           std::strerror(e), "; logging to stderr\n");
@@ -86,11 +89,15 @@ void open_file(Logger& lg) {
 }
 
 // A rotated-away log file (moved by logrotate) is reopened on the next line.
+// A path we may no longer look up (EACCES after a privilege drop, or a
+// chroot) is not a rotation: the open descriptor stays in use.
 void reopen_if_rotated(Logger& lg) {
   struct stat st;
-  if (::stat(lg.opts.file.c_str(), &st) != 0 || st.st_dev != lg.file_dev ||
-      st.st_ino != lg.file_ino)
-    open_file(lg);
+  if (::stat(lg.opts.file.c_str(), &st) != 0) {
+    if (errno == ENOENT) open_file(lg);
+    return;
+  }
+  if (st.st_dev != lg.file_dev || st.st_ino != lg.file_ino) open_file(lg);
 }
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -151,9 +158,12 @@ bool parse_format(std::string_view s, Format& out) {
 
 void configure(const Options& opts) {
   Logger& lg = logger();
+  bool same_file = !opts.file.empty() && opts.file == lg.opts.file && lg.file;
   lg.opts = opts;
   lg.ident = opts.syslog_name + "/" + opts.program;
-  lg.file.reset();
+  // Re-configuring onto the same file keeps its descriptor (set_program()
+  // after a privilege drop must not lose a file it can no longer open).
+  if (!same_file) lg.file.reset();
   if (opts.file.empty()) {
     lg.to_stderr = false;
     if (lg.syslog_open) ::closelog();
@@ -163,7 +173,7 @@ void configure(const Options& opts) {
     lg.to_stderr = true;
   } else {
     lg.to_stderr = false;
-    open_file(lg);
+    if (!same_file) open_file(lg);
   }
 }
 

@@ -77,26 +77,10 @@ class Instance:
         }
         if os.geteuid() == 0:
             self.main.update(mail_owner="nobody", setgid_group="nogroup")
-            self._let_mail_owner_log()
         self.main.update(main or {})
         self.services = list(services)
         self.seen = set()  # every pid we saw, for the teardown
         self.write()
-
-    def _let_mail_owner_log(self):
-        """XXX: lib/log re-opens maillog_file by its path when it cannot stat
-        it, and a daemon that dropped to nobody cannot stat a path under
-        root's 0700 temporary directory, so its lines would go to stderr. Until
-        lib/log keeps its open descriptor in that case, the instance's
-        directories are made searchable (not listable) and maillog writable."""
-        d = self.dir
-        while d != d.parent and d != pathlib.Path("/tmp"):
-            if d.stat().st_uid == 0:
-                os.chmod(d, d.stat().st_mode | 0o711)
-            d = d.parent
-        log = self.dir / "maillog"
-        log.touch()
-        os.chmod(log, 0o666)
 
     # --- configuration -------------------------------------------------
     def write(self):

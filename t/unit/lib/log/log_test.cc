@@ -1,6 +1,10 @@
 #include "lib/log/log.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "lib/base/file.h"
+#include "t/unit/support/temp_dir.h"
 
 using namespace posthorn::log;
 
@@ -49,4 +53,51 @@ TEST_CASE("json records are one valid line with a schema version", "[log]") {
   CHECK(parse_format("json", f));
   CHECK(f == Format::json);
   CHECK_FALSE(parse_format("xml", f));
+}
+
+namespace {
+struct RestoreLog {
+  Options saved = options();
+  ~RestoreLog() { configure(saved); }
+};
+}  // namespace
+
+TEST_CASE("a log file rotated away is reopened by its path", "[log]") {
+  RestoreLog restore;
+  posthorn::test::TempDir d("log");
+  Options o;
+  o.program = "qmgr";
+  o.file = (d / "maillog").string();
+  configure(o);
+  info("before rotation");
+  std::filesystem::rename(d / "maillog", d / "maillog.1");
+  info("after rotation");
+  CHECK(posthorn::read_file(d / "maillog.1")->find("before rotation") != std::string::npos);
+  auto now = posthorn::read_file(d / "maillog");
+  REQUIRE(now);
+  CHECK(now->find("after rotation") != std::string::npos);
+  CHECK(now->find("before rotation") == std::string::npos);
+}
+
+TEST_CASE("a log file whose path is out of reach keeps its descriptor", "[log]") {
+  // After a privilege drop or a chroot the path may no longer resolve; the
+  // open descriptor must keep receiving lines instead of falling back to stderr.
+  RestoreLog restore;
+  posthorn::test::TempDir d("log");
+  std::filesystem::create_directory(d / "spool");
+  Options o;
+  o.program = "smtpd";
+  o.file = (d / "spool" / "maillog").string();
+  configure(o);
+  info("first line");
+  std::filesystem::create_hard_link(d / "spool" / "maillog", d / "kept");
+  std::filesystem::remove_all(d / "spool");
+  info("second line");
+  set_program("smtpd2");  // re-configuring onto the same file keeps it too
+  info("third line");
+  auto kept = posthorn::read_file(d / "kept");
+  REQUIRE(kept);
+  CHECK(kept->find("first line") != std::string::npos);
+  CHECK(kept->find("second line") != std::string::npos);
+  CHECK(kept->find("posthorn/smtpd2[") != std::string::npos);
 }
