@@ -40,7 +40,7 @@ Result<Protocols> to_range(const std::array<bool, kVersions.size()>& on, std::st
     if (lo < 0) lo = static_cast<int>(i);
     hi = static_cast<int>(i);
   }
-  if (lo < 0) return Error{Errc::parse, cat("\"", spec, "\" excludes every protocol")};
+  if (lo < 0) return Error{Errc::parse, cat("\"", printable(spec), "\" excludes every protocol")};
   Protocols p;
   p.min_version = kVersions[lo].code;
   p.max_version = kVersions[hi].code;

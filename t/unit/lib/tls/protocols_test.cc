@@ -97,3 +97,40 @@ TEST_CASE("cipher grades map to Postfix's lists", "[tls][protocols]") {
   for (CipherGrade g : {CipherGrade::high, CipherGrade::medium})
     CHECK(SSL_CTX_set_cipher_list(ctx.get(), cipher_list(g).c_str()) == 1);
 }
+
+TEST_CASE("every version list applies, the open one too", "[tls][protocols]") {
+  for (const char* spec : {"", ">=SSLv3", "SSLv3", ">=TLSv1.2", "TLSv1.3"}) {
+    INFO(spec);
+    SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
+    auto p = parse_protocols(spec);
+    REQUIRE(p);
+    CHECK(apply_protocols(ctx.get(), *p));
+  }
+}
+
+TEST_CASE("protocol lists of random tokens and bytes never break the parser",
+          "[tls][protocols][adversarial]") {
+  const char* pieces[] = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "!", ">=",
+                          "<=", ",", " ", ":", "\t", "x", "\xff", "\0", "=", "tlsv1.2"};
+  uint32_t seed = 12345;  // a fixed LCG: the same inputs every run
+  auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+  for (int i = 0; i < 5000; ++i) {
+    std::string spec;
+    int n = static_cast<int>(next() % 8);
+    for (int k = 0; k < n; ++k) {
+      const char* piece = pieces[(next() >> 8) % std::size(pieces)];
+      spec += piece[0] == '\0' ? std::string(1, '\0') : std::string(piece);
+    }
+    auto p = parse_protocols(spec);
+    if (p) {
+      CHECK(p->min_version >= SSL3_VERSION);
+      CHECK(p->min_version <= p->max_version);
+      CHECK(p->max_version <= TLS1_3_VERSION);
+    } else {
+      CHECK(p.error().code == Errc::parse);
+      bool ascii = true;  // the detail goes to a log line
+      for (unsigned char c : p.error().detail) ascii = ascii && c >= 0x20 && c < 0x7f;
+      CHECK(ascii);
+    }
+  }
+}

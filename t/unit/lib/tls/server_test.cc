@@ -1,5 +1,7 @@
 #include "lib/tls/server.h"
 
+#include <openssl/err.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -211,4 +213,42 @@ TEST_CASE("client settings errors name the file or setting", "[tls][client]") {
   c = ClientContext::create(k);
   REQUIRE_FALSE(c);
   CHECK_THAT(c.error().detail, Catch::Contains("does not match the certificate in " + a));
+}
+
+TEST_CASE("session tickets follow the lifetime; 0 turns them off", "[tls][server]") {
+  Pki pki;
+  std::string cert = pki.issue("mx", "mx.example.org", {"mx.example.org"});
+  ServerSettings on;
+  on.ticket_lifetime = std::chrono::seconds(600);
+  auto a = make({{cert, pki.key("mx")}}, on);
+  REQUIRE(a);
+  CHECK(SSL_CTX_get_timeout(a->ctx.get()) == 600);
+  CHECK((SSL_CTX_get_options(a->ctx.get()) & SSL_OP_NO_TICKET) == 0);
+  CHECK(SSL_CTX_get_session_cache_mode(a->ctx.get()) == SSL_SESS_CACHE_OFF);
+  ServerSettings off;
+  off.ticket_lifetime = std::chrono::seconds(0);
+  auto b = make({{cert, pki.key("mx")}}, off);
+  REQUIRE(b);
+  CHECK((SSL_CTX_get_options(b->ctx.get()) & SSL_OP_NO_TICKET) != 0);
+  CHECK(SSL_CTX_get_num_tickets(b->ctx.get()) == 0);
+}
+
+TEST_CASE("successful set-up leaves no OpenSSL errors queued", "[tls][server][client]") {
+  // A stale entry in the thread's error queue would be blamed on the next
+  // TLS read or write of an unrelated connection.
+  Pki pki;
+  std::string cert = pki.issue("mx", "mx.example.org", {"mx.example.org"});
+  ServerSettings s;
+  s.ca_file = pki.ca_file;
+  s.ask_client_cert = true;
+  REQUIRE(make({{cert, pki.key("mx")}}, s));
+  CHECK(ERR_peek_error() == 0);
+  ClientSettings c;
+  c.cert_file = cert;
+  c.key_file = pki.key("mx");
+  REQUIRE(ClientContext::create(c));
+  CHECK(ERR_peek_error() == 0);
+  c.ca_file = pki.ca_file;
+  REQUIRE(ClientContext::create(c));
+  CHECK(ERR_peek_error() == 0);
 }
