@@ -68,7 +68,8 @@ struct ClientPeer {
 class ClientContext {
  public:
   // Loads trust anchors and the optional client certificate, checks the
-  // protocol and cipher settings. Errors name the file or the setting.
+  // protocol and cipher settings. Errors name the file or the setting. A
+  // client certificate outside its validity period is logged as a warning.
   static Result<ClientContext> create(const ClientSettings& settings);
 
   // An SSL set up for `peer`, to hand to event::Connection::start_tls (or
