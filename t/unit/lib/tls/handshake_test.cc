@@ -211,3 +211,59 @@ TEST_CASE("security level names", "[tls][levels]") {
   }
   CHECK(level_name(SecurityLevel::encrypt) == "encrypt");
 }
+
+TEST_CASE("STARTTLS over a plain connection; plaintext pipelined after it is discarded",
+          "[tls][handshake][starttls]") {
+  using namespace std::chrono_literals;
+  Pki pki;
+  std::string cert = pki.issue("mx", "mx.example.org", {"mx.example.org"});
+  SslCtxPtr server_tls = server_ctx(cert, pki.key("mx"));
+  ClientContext client_tls = client_ctx(pki.ca_file);
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  event::EventBase base;
+  auto server = event::Connection::plain(base, Fd(sv[0]));
+  auto client = event::Connection::plain(base, Fd(sv[1]));
+  std::vector<std::string> server_lines;
+  bool client_tls_ready = false, failed = false;
+  SessionInfo client_info;
+  server->on_read([&] {
+    for (;;) {
+      auto line = server->read_line();
+      if (!line || !*line) return;
+      server_lines.push_back(**line);
+      if (**line == "STARTTLS\r\n") {
+        server->write("220 2.0.0 Ready to start TLS\r\n");
+        server->start_tls(new_server_ssl(server_tls.get()), event::TlsRole::server);
+        return;  // what followed STARTTLS in this read is gone (RFC 3207 section 4.2)
+      }
+    }
+  });
+  client->on_read([&] {
+    auto line = client->read_line();
+    if (!line || !*line || client->ssl()) return;
+    REQUIRE(**line == "220 2.0.0 Ready to start TLS\r\n");
+    auto ssl = client_tls.new_session(peer(SecurityLevel::secure));
+    REQUIRE(ssl);
+    client->start_tls(std::move(*ssl), event::TlsRole::client);
+  });
+  client->on_tls_ready([&] {
+    client_tls_ready = true;
+    client_info = session_info(client->ssl());
+    client->write("EHLO client.example\r\n");
+  });
+  server->on_close([&](const Error&) { failed = true; });
+  client->on_close([&](const Error&) { failed = true; });
+  // One write: the injected command arrives in the same packet as STARTTLS.
+  client->write("STARTTLS\r\nMAIL FROM:<injected@example.net>\r\n");
+  event::Timer guard(base, [&] { base.break_loop(); });
+  guard.start(10s);
+  while (server_lines.size() < 2 && !failed && guard.pending()) REQUIRE(base.run_once());
+  REQUIRE_FALSE(failed);
+  REQUIRE(server_lines.size() == 2);
+  CHECK(server_lines[0] == "STARTTLS\r\n");
+  CHECK(server_lines[1] == "EHLO client.example\r\n");
+  CHECK(client_tls_ready);
+  CHECK(client_info.verification == Verification::verified);
+  CHECK(server->ssl() != nullptr);
+}
