@@ -77,6 +77,7 @@ class ClientContext {
   // verify/secure with no name to match (e.g. "nexthop" and no nexthop).
   Result<SslPtr> new_session(const ClientPeer& peer) const;
 
+  // The shared context (owned here; each SSL from new_session holds its own reference).
   SSL_CTX* get() const { return ctx_.get(); }
 
  private:
