@@ -102,7 +102,7 @@ const std::vector<std::string>& known_types() {
 #ifndef POSTHORN_WITHOUT_BDB
       "btree", "hash",
 #endif
-      "inline", "lmdb", "regexp", "static", "texthash"};
+      "inline", "lmdb", "regexp", "static", "texthash", "unix"};
   return types;
 }
 
@@ -120,6 +120,7 @@ Result<std::unique_ptr<Table>> open_table(std::string_view spec_text, const Open
   std::string whole(spec_text);
   if (type == "inline") return detail::open_inline(whole, spec->name, opts);
   if (type == "static") return detail::open_static(whole, spec->name);
+  if (type == "unix") return detail::open_unix(whole, spec->name, opts);
   if (std::find(known_types().begin(), known_types().end(), type) == known_types().end()) {
 #ifdef POSTHORN_WITHOUT_BDB
     if (type == "hash" || type == "btree") return detail::no_bdb(type);

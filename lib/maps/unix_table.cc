@@ -1,0 +1,78 @@
+// lib/maps/unix_table.cc - unix:passwd.byname and unix:group.byname, Postfix's
+// tables over the system's account database (getpwnam_r/getgrnam_r, so NSS
+// sources such as LDAP work too). local_recipient_maps names
+// unix:passwd.byname by default, to know which local users exist.
+//
+// Values are the entries in /etc/passwd and /etc/group form, as Postfix
+// returns them ("name:x:uid:gid:gecos:home:shell", "name:x:gid:a,b"). Keys
+// are folded to lower case unless opened case-sensitive, as in Postfix.
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "lib/base/strings.h"
+#include "lib/maps/table_types.h"
+
+namespace posthorn::maps::detail {
+namespace {
+
+// getpwnam_r/getgrnam_r report "no such entry" as 0 with a null result (some
+// NSS modules as ENOENT/ESRCH), a small buffer as ERANGE (retried with more
+// room, up to 1 MiB); anything else is a lookup failure, not "not found".
+class UnixTable final : public Table {
+ public:
+  UnixTable(std::string spec, bool passwd, bool fold) : Table(std::move(spec)), passwd_(passwd) {
+    fold_ = fold;
+  }
+  Result<std::optional<std::string>> lookup(std::string_view key) const override {
+    auto k = prepare_key(key);
+    if (!k) return std::move(k).error();
+    return passwd_ ? by_name_passwd(*k) : by_name_group(*k);
+  }
+
+ private:
+  Result<std::optional<std::string>> by_name_passwd(const std::string& key) const {
+    std::vector<char> buf(16384);
+    struct passwd pw, *found = nullptr;
+    int rc;
+    while ((rc = ::getpwnam_r(key.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE &&
+           buf.size() < (1u << 20))
+      buf.resize(buf.size() * 2);
+    if (rc != 0 && rc != ENOENT && rc != ESRCH) return sys_error(cat(spec(), ": ", key), rc);
+    if (!found) return std::optional<std::string>();
+    return std::optional<std::string>(cat(pw.pw_name, ":", pw.pw_passwd, ":", pw.pw_uid, ":",
+                                          pw.pw_gid, ":", pw.pw_gecos, ":", pw.pw_dir, ":",
+                                          pw.pw_shell));
+  }
+  Result<std::optional<std::string>> by_name_group(const std::string& key) const {
+    std::vector<char> buf(16384);
+    struct group gr, *found = nullptr;
+    int rc;
+    while ((rc = ::getgrnam_r(key.c_str(), &gr, buf.data(), buf.size(), &found)) == ERANGE &&
+           buf.size() < (1u << 20))
+      buf.resize(buf.size() * 2);
+    if (rc != 0 && rc != ENOENT && rc != ESRCH) return sys_error(cat(spec(), ": ", key), rc);
+    if (!found) return std::optional<std::string>();
+    std::vector<std::string> members;
+    for (char** m = gr.gr_mem; m && *m; ++m) members.emplace_back(*m);
+    return std::optional<std::string>(
+        cat(gr.gr_name, ":", gr.gr_passwd, ":", gr.gr_gid, ":", join(members, ",")));
+  }
+  bool passwd_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Table>> open_unix(std::string spec, std::string_view name,
+                                         const OpenOptions& opts) {
+  if (name != "passwd.byname" && name != "group.byname")
+    return make_error(Errc::invalid, cat("table \"", printable(spec),
+                                         "\": unix: knows passwd.byname and group.byname"));
+  return std::unique_ptr<Table>(
+      new UnixTable(std::move(spec), name == "passwd.byname", !opts.case_sensitive));
+}
+
+}  // namespace posthorn::maps::detail
