@@ -29,6 +29,7 @@
 #include "lib/privs/privs.h"
 #include "lib/queue/spool.h"
 #include "lib/service/master_lock.h"
+#include "lib/service/spool_owners.h"
 #include "lib/service/service.h"
 #include "lib/service/version.h"
 #include "master/supervisor.h"
@@ -102,14 +103,6 @@ std::filesystem::path daemon_directory(const config::Config& cfg) {
   return ec ? cfg.get_path("daemon_directory") : self.parent_path();
 }
 
-queue::SpoolOwners spool_owners(const config::Config& cfg, Reporter& rep) {
-  if (!privs::is_root()) return {::getuid(), ::getgid(), ::getgid()};
-  auto owner = privs::mail_owner_identity(cfg.get("mail_owner"));
-  if (!owner) rep.fail(owner.error().detail);
-  auto group = privs::lookup_group(cfg.get("setgid_group"));
-  if (!group) rep.fail(cat("setgid_group: ", group.error().detail));
-  return {owner->uid, owner->gid, *group};
-}
 
 std::filesystem::path make_data_directory(const config::Config& cfg,
                                           const queue::SpoolOwners& owners, Reporter& rep) {
@@ -127,7 +120,9 @@ int run(const std::filesystem::path& config_dir, Reporter rep) {
   if (!cfg) rep.fail(cat("configuration ", config_dir.string(), ":\n", cfg.error().detail));
   service::configure_logging(*cfg, "master");
   ::umask(022);
-  auto owners = spool_owners(*cfg, rep);
+  auto owners_or = service::spool_owners(*cfg);
+  if (!owners_or) rep.fail(owners_or.error().detail);
+  const queue::SpoolOwners owners = *owners_or;
   auto data_dir = make_data_directory(*cfg, owners, rep);
   auto lock = service::MasterLock::acquire(data_dir);
   if (!lock) rep.fail(lock.error().detail);
