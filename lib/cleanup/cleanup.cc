@@ -145,26 +145,25 @@ void Cleanup::end_line() {
 }
 
 void Cleanup::header_line(std::string_view line) {
-  if (line.empty()) {
-    close_field();
-    start_body(true);
-    return;
-  }
-  if (is_blank(line.front()) && field_open_) {
+  if (!line.empty() && is_blank(line.front()) && field_open_) {
     fold_into_field(line);
     return;
   }
-  if (field_name(line).empty()) {
+  // Any other line completes the open field, whose checks may refuse the
+  // message; then nothing more is kept.
+  close_field();
+  if (status_ != Status::ok) return;
+  if (line.empty()) {
+    start_body(true);
+  } else if (field_name(line).empty()) {
     // Not a header line: the body starts here (Postfix's MIME parser does
     // the same); the empty line that should have come first is inserted.
-    close_field();
     start_body(false);
     body_.append(line);
     body_ += "\r\n";
-    return;
+  } else {
+    start_field(line);
   }
-  close_field();
-  start_field(line);
 }
 
 void Cleanup::start_field(std::string_view line) {
@@ -263,7 +262,7 @@ Result<void> Cleanup::check_and_complete() {
       return refuse(Errc::too_large, cat("more than ", s_.max_header_count, " header fields"));
     default: return refuse(Errc::invalid, "unexpected state");
   }
-  if (s_.origin == Origin::local) qualify_envelope();
+  qualify_envelope();
   if (s_.extract_recipients) {
     if (auto r = extract_recipients(); !r) {
       status_ = Status::bad_header;
@@ -283,8 +282,9 @@ Result<void> Cleanup::check_and_complete() {
   return {};
 }
 
-// Postfix qualifies bare envelope addresses of local submissions with
-// myorigin (trivial-rewrite's append_at_myorigin).
+// Postfix qualifies bare envelope addresses with myorigin, whatever the
+// origin (trivial-rewrite's append_at_myorigin in the "local" context): a
+// local "root", or "<postmaster>" from SMTP (RFC 5321 4.5.1).
 void Cleanup::qualify_envelope() {
   env_.sender = qualify(env_.sender, s_.myorigin);
   for (queue::Recipient& r : env_.recipients) r.address = qualify(r.address, s_.myorigin);

@@ -91,7 +91,9 @@ struct CleanupSettings {
 
   Origin origin = Origin::smtp;
   // sendmail -t: add the To, Cc and Bcc mailboxes to the envelope (after any
-  // given on the command line, duplicates left out); bare ones get @myorigin.
+  // given on the command line, as Postfix >= 2.1 does; duplicates left out);
+  // bare ones get @myorigin. Resent-To/Cc/Bcc are not used. Bcc itself is
+  // removed through drop_headers, for every message, as in Postfix.
   bool extract_recipients = false;
   std::string full_name;  // sendmail -F: display name of an added From field
 
@@ -147,8 +149,8 @@ struct Observed {
 class Cleanup {
  public:
   // `env` is the envelope as received (sender, recipients, client, DSN...);
-  // cleanup qualifies bare addresses with myorigin for Origin::local and adds
-  // extracted recipients.
+  // finish() qualifies bare addresses ("root", "postmaster") with myorigin,
+  // as Postfix does for every origin, and adds extracted recipients.
   Cleanup(CleanupSettings settings, queue::Envelope env);
 
   // Takes the next bytes of the content, in any split. Never fails: problems

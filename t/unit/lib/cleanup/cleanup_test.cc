@@ -8,6 +8,7 @@
 #include <regex>
 #include <string>
 
+#include "lib/config/config.h"
 #include "lib/queue/reader.h"
 #include "t/unit/lib/queue/queue_test_util.h"
 
@@ -447,5 +448,40 @@ TEST_CASE("cleanup commits into a spool and the queue file reads back", "[cleanu
     REQUIRE_FALSE(w.commit(missing));
     CHECK(w.status() == Status::write_error);
     CHECK(smtp_reply(w.status()).code == 451);
+  }
+}
+
+TEST_CASE("cleanup qualifies a bare SMTP recipient such as postmaster", "[cleanup]") {
+  queue::Envelope e = smtp_envelope();
+  e.recipients[0].address = "postmaster";
+  Cleanup c = run("Subject: x\r\n\r\n", smtp_settings(), e);
+  REQUIRE(c.finish());
+  CHECK(c.envelope().recipients[0].address == "postmaster@example.net");
+  CHECK(c.envelope().sender == "alice@example.org");
+  CHECK(c.headers().find("for <postmaster@example.net>") != std::string::npos);
+}
+
+TEST_CASE("cleanup settings from main.cf defaults", "[cleanup]") {
+  config::Config cfg;
+  CleanupSettings s = CleanupSettings::from_config(cfg);
+  CHECK(s.message_size_limit == 10240000);
+  CHECK(s.header_size_limit == 102400);
+  CHECK(s.hopcount_limit == 100);
+  CHECK_FALSE(s.always_add_missing_headers);
+  CHECK_FALSE(s.received_auth);
+  CHECK(s.mail_name == "Posthorn");
+  CHECK(s.myorigin == s.myhostname);
+  CHECK_FALSE(s.myhostname.empty());
+}
+
+TEST_CASE("cleanup keeps nothing after the field that refused the message", "[cleanup]") {
+  CleanupSettings s = smtp_settings();
+  s.hopcount_limit = 1;
+  for (std::string next : {"not a header\r\n", "X-Next: 1\r\n", "\r\nbody\r\n"}) {
+    Cleanup c = run("Received: a\r\nReceived: b\r\n" + next + "more body\r\n", s);
+    REQUIRE_FALSE(c.finish());
+    CHECK(c.status() == Status::too_many_hops);
+    CHECK(c.body().empty());
+    CHECK(c.headers().empty());
   }
 }
