@@ -79,9 +79,12 @@ Cleanup::Cleanup(CleanupSettings settings, queue::Envelope env)
     : s_(std::move(settings)), env_(std::move(env)) {}
 
 // Once a limit is hit the message is refused: drop what was kept and keep
-// nothing more, so memory stays bounded while the input is drained.
+// nothing more, so memory stays bounded while the input is drained. The first
+// refusal found in the content stands, except that too_big replaces it: the
+// size is known only at the end, and otherwise the answer would depend on
+// where the input was split.
 void Cleanup::fail(Status s) {
-  if (status_ == Status::ok) status_ = s;
+  if (status_ == Status::ok || s == Status::too_big) status_ = s;
   std::string().swap(line_);
   std::string().swap(field_);
   std::string().swap(in_headers_);

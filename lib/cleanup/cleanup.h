@@ -160,7 +160,8 @@ class Cleanup {
 
   // Ends the input: completes the header (Received, missing fields),
   // extracts recipients, checks the limits. Errors (Error::code / status()):
-  // too_big -> Errc::too_large, too_many_hops -> Errc::protocol,
+  // too_big (wins over any other refusal) -> Errc::too_large,
+  // too_many_hops -> Errc::protocol,
   // too_many_headers -> Errc::too_large, bad_header -> Errc::parse,
   // no_recipients -> Errc::invalid. Error::detail is for the log. Calling it
   // twice returns the first answer.

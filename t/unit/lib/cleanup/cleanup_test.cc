@@ -485,3 +485,17 @@ TEST_CASE("cleanup keeps nothing after the field that refused the message", "[cl
     CHECK(c.headers().empty());
   }
 }
+
+TEST_CASE("cleanup answers too_big over an earlier refusal, for any split", "[cleanup]") {
+  CleanupSettings s = smtp_settings();
+  s.max_header_count = 1;
+  s.message_size_limit = 30;
+  const std::string msg = "X-A: 1\r\nX-B: 2\r\n\r\n" + std::string(40, 'z');
+  for (std::size_t cut = 0; cut <= msg.size(); ++cut) {
+    Cleanup c(s, smtp_envelope());
+    c.feed(msg.substr(0, cut));
+    c.feed(msg.substr(cut));
+    REQUIRE_FALSE(c.finish());
+    REQUIRE(c.status() == Status::too_big);
+  }
+}
