@@ -77,6 +77,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(a.has_value() == b.has_value(), "same verdict for any split");
   require(whole.status() == split.status(), "same status for any split");
   require(whole.observed().size == msg.size(), "size counts every byte");
+  if (whole.status() == Status::ok) {
+    require(whole.observed().bare_cr == split.observed().bare_cr, "same bare CR count");
+    require(whole.observed().bare_lf == split.observed().bare_lf, "same bare LF count");
+    require(whole.observed().hops == split.observed().hops, "same hop count");
+  }
   if (!a) {
     require(whole.status() != Status::ok, "an error has a status");
     require(whole.body().empty() || whole.status() == Status::bad_header ||
