@@ -499,3 +499,36 @@ TEST_CASE("cleanup answers too_big over an earlier refusal, for any split", "[cl
     REQUIRE(c.status() == Status::too_big);
   }
 }
+
+TEST_CASE("cleanup survives adversarial header sections", "[cleanup]") {
+  CleanupSettings s = smtp_settings();
+  s.header_size_limit = 1024;
+  SECTION("a megabyte header line without a line end is cut, not kept whole") {
+    Cleanup c = run("X-Huge: " + std::string(1 << 20, 'h'), s);
+    REQUIRE(c.finish());
+    CHECK(after_received(c.headers()) == "X-Huge: " + std::string(1016, 'h') + "\r\n\r\n");
+    CHECK(c.observed().truncated_headers == 1);
+  }
+  SECTION("thousands of continuation lines") {
+    std::string many = "X-Many: start\r\n";
+    for (int i = 0; i < 5000; ++i) many += " x\r\n";
+    Cleanup c = run(many + "\r\n", s);
+    REQUIRE(c.finish());
+    CHECK(after_received(c.headers()).size() <= 1024 + 4);
+  }
+  SECTION("NUL, 8-bit and bare CR in a header value are kept; the line end is normalised") {
+    Cleanup c = run("X-Bin: a\0b\xe9\rc\n\n"s, s);
+    REQUIRE(c.finish());
+    CHECK(after_received(c.headers()) == "X-Bin: a\0b\xe9\rc\r\n\r\n"s);
+    CHECK(c.observed().bare_cr == 1);
+    CHECK(c.observed().bare_lf == 2);
+  }
+  SECTION("CR CR LF and LF CR LF") {
+    Cleanup c = run("Subject: x\r\r\n\n\r\nbody\r\r\n"s, s);
+    REQUIRE(c.finish());
+    CHECK(after_received(c.headers()) == "Subject: x\r\r\n\r\n");
+    CHECK(c.body() == "\r\nbody\r\r\n");
+    CHECK(c.observed().bare_cr == 2);
+    CHECK(c.observed().bare_lf == 1);
+  }
+}
