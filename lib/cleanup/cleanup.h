@@ -152,6 +152,10 @@ class Cleanup {
   // finish() qualifies bare addresses ("root", "postmaster") with myorigin,
   // as Postfix does for every origin, and adds extracted recipients.
   Cleanup(CleanupSettings settings, queue::Envelope env);
+  Cleanup(const Cleanup&) = delete;
+  Cleanup& operator=(const Cleanup&) = delete;
+  Cleanup(Cleanup&&) = default;
+  Cleanup& operator=(Cleanup&&) = default;
 
   // Takes the next bytes of the content, in any split. Never fails: problems
   // are remembered and reported by finish(). Must not be called after finish()
