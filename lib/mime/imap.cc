@@ -164,9 +164,13 @@ std::string ext_tail(const Part& p) {
   return out;
 }
 
-// body-fields = param id desc enc octets
+// body-fields = param id desc enc octets. A text part without parameters
+// shows the RFC 2045 5.2 default charset, as Dovecot does.
 std::string body_fields(const Part& p) {
-  return cat(params(p.content_type.params), " ",
+  std::string ps = p.content_type.type == "text" && p.content_type.params.empty()
+                       ? std::string("(\"charset\" \"us-ascii\")")
+                       : params(p.content_type.params);
+  return cat(ps, " ",
              p.has_id ? imap_string(p.id) : std::string("NIL"), " ",
              p.has_description ? imap_string(p.description) : std::string("NIL"), " ",
              imap_string(p.encoding), " ", p.wire_size);

@@ -39,9 +39,9 @@ void check_balanced(std::string_view s) {
       std::size_t close = s.find('}', i);
       require(close != std::string_view::npos, "literal length");
       std::size_t n = std::strtoul(std::string(s.substr(i + 1, close - i - 1)).c_str(), nullptr, 10);
-      i = close + 2 + n;
-      require(i <= s.size(), "literal fits");
-      --i;
+      std::size_t after = close + 3 + n;  // "}" CRLF, then n octets
+      require(after <= s.size(), "literal fits");
+      i = after - 1;
     } else if (c == '(') {
       ++depth;
     } else if (c == ')') {

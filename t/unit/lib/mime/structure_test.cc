@@ -115,10 +115,10 @@ TEST_CASE("message/rfc822 holding a multipart", "[mime]") {
       "(NIL \"inner\" ((NIL NIL \"c\" \"example.net\")) ((NIL NIL \"c\" \"example.net\")) "
       "((NIL NIL \"c\" \"example.net\")) NIL NIL NIL NIL NIL)";
   std::string inner_bs = "(" + std::string(kUsAsciiText) +
-                         "3 1 NIL NIL NIL NIL)(\"text\" \"html\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)"
+                         "3 1 NIL NIL NIL NIL)(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)"
                          " \"alternative\" (\"boundary\" \"inner\") NIL NIL NIL)";
   CHECK(body_structure(m, true) ==
-        "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL)"
+        "(" + std::string(kUsAsciiText) + "12 1 NIL NIL NIL NIL)"
         "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 165 " + inner_env + " " + inner_bs +
         " 12 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"outer\") NIL NIL NIL)");
   CHECK(section(m, "2.HEADER") ==
@@ -143,8 +143,8 @@ TEST_CASE("multipart/digest children default to message/rfc822", "[mime]") {
   Message m = parse(msg);
   CHECK(body_structure(m, true) ==
         "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 20 (NIL \"m1\" NIL NIL NIL NIL NIL NIL NIL NIL) " +
-            std::string(kUsAsciiText) + "5 1 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)"
-            "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 13 1 NIL NIL NIL NIL)"
+            std::string(kUsAsciiText) + "5 1 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)" +
+            kUsAsciiText + "13 1 NIL NIL NIL NIL)"
             " \"digest\" (\"boundary\" \"d\") NIL NIL NIL)");
   CHECK(section(m, "1.1") == "body1");
   CHECK(section(m, "1.HEADER") == "Subject: m1\r\n\r\n");
