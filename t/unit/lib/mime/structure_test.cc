@@ -296,3 +296,14 @@ TEST_CASE("section specifiers parse as RFC 3501 says", "[mime]") {
   CHECK(partial("abcdef", 6, 1) == "");
   CHECK(partial("abcdef", 100, 1) == "");
 }
+
+TEST_CASE("folded fields: unfolded in ENVELOPE, kept in HEADER.FIELDS", "[mime]") {
+  std::string msg = crlf({"Subject: a long", "\tsubject", "To: x@example.org,", " y@example.org",
+                          "", "body"});
+  Message m = parse(msg);
+  CHECK(envelope(m) ==
+        "(NIL \"a long\tsubject\" NIL NIL NIL "
+        "((NIL NIL \"x\" \"example.org\")(NIL NIL \"y\" \"example.org\")) NIL NIL NIL NIL)");
+  CHECK(section(m, "HEADER.FIELDS (TO)") == "To: x@example.org,\r\n y@example.org\r\n\r\n");
+  CHECK(section(m, "HEADER.FIELDS.NOT (TO)") == "Subject: a long\r\n\tsubject\r\n\r\n");
+}
