@@ -177,9 +177,10 @@ class Parser {
     p.wire_size = wire_size(body);
     if (p.is_multipart()) {
       parse_multipart(idx);
-    } else if (p.content_type.type == "message" &&
-               (p.content_type.subtype == "rfc822" || p.content_type.subtype == "global") &&
+    } else if (p.content_type.type == "message" && p.content_type.subtype == "rfc822" &&
                identity_encoding(p.encoding)) {
+      // Only message/rfc822: IMAP4rev1's body-type-msg names no other type,
+      // so message/global (RFC 6532) stays a leaf a rev1 client can parse.
       parse_encapsulated(idx);
     }
   }

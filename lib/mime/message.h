@@ -12,8 +12,9 @@
 //     "--b--" with trailing white space; preamble and epilogue ignored; a
 //     missing close delimiter tolerated (the last part runs to the end); the
 //     line break before a delimiter belongs to the delimiter.
-//   - message/rfc822 (and message/global) bodies are parsed as messages: the
-//     part gets one child, the encapsulated message.
+//   - message/rfc822 bodies in 7bit, 8bit or binary are parsed as messages:
+//     the part gets one child, the encapsulated message. message/global and
+//     an encoded message/rfc822 are leaves.
 //   - defaults: text/plain; charset=us-ascii without Content-Type (RFC 2045
 //     5.2), message/rfc822 inside multipart/digest (RFC 2046 5.1.5).
 // Refusals, for hostile input: nesting deeper than kMaxDepth and parts beyond
@@ -68,7 +69,7 @@ struct Part {
   bool over_limit = false;
 
   bool is_multipart() const { return content_type.type == "multipart"; }
-  // message/rfc822 or message/global with its encapsulated message parsed.
+  // message/rfc822 with its encapsulated message parsed (children[0]).
   bool is_message() const { return encapsulates; }
   bool encapsulates = false;
 };

@@ -307,3 +307,16 @@ TEST_CASE("folded fields: unfolded in ENVELOPE, kept in HEADER.FIELDS", "[mime]"
   CHECK(section(m, "HEADER.FIELDS (TO)") == "To: x@example.org,\r\n y@example.org\r\n\r\n");
   CHECK(section(m, "HEADER.FIELDS.NOT (TO)") == "Subject: a long\r\n\tsubject\r\n\r\n");
 }
+
+TEST_CASE("only an unencoded message/rfc822 encapsulates a message", "[mime]") {
+  std::string msg = crlf({"Content-Type: multipart/mixed; boundary=e", "", "--e",
+                          "Content-Type: message/rfc822", "Content-Transfer-Encoding: base64", "",
+                          "U3ViamVjdDogeA0KDQp5", "--e", "Content-Type: message/global", "",
+                          "Subject: y", "", "z", "--e--"});
+  Message m = parse(msg);
+  CHECK(body_structure(m, false) ==
+        "((\"message\" \"rfc822\" NIL NIL NIL \"base64\" 20)"
+        "(\"message\" \"global\" NIL NIL NIL \"7bit\" 15) \"mixed\")");
+  CHECK(section(m, "1.HEADER") == "<not_found>");
+  CHECK(section(m, "2.1") == "<not_found>");
+}
