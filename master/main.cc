@@ -76,21 +76,22 @@ Fd detach() {
     std::perror("master: fork");
     std::exit(1);
   }
+  Fd read_end(p[0]), write_end(p[1]);
   if (pid > 0) {
-    ::close(p[1]);
+    write_end.reset();
     std::string got;
     char buf[512];
     ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
       if (n > 0) got.append(buf, static_cast<std::size_t>(n));
     if (got == "ready\n") std::exit(0);
     std::fputs(got.empty() ? "master: fatal: exited during start-up (see the log)\n" : got.c_str(),
                stderr);
     std::exit(1);
   }
-  ::close(p[0]);
+  read_end.reset();
   ::setsid();
-  return Fd(p[1]);
+  return write_end;
 }
 
 // daemon_directory when main.cf sets it; else the directory of this very

@@ -8,7 +8,7 @@
 // a question section naming our name, type and class IN (RFC 5452 9.1).
 // Anything else is ignored, so that a forged or stray datagram cannot end a
 // lookup early. A response with our id that ldns cannot parse is malformed
-// (whoever knows the id could forge a well-formed answer anyway). Answers are read the way a stub
+// (whoever knows the id could forge a well-formed answer anyway). Answers are read the way a non-recursive
 // resolver must: the recursive server follows CNAMEs, and we follow the chain it returned in the
 // answer section from the asked name to the records of the asked type (RFC 1034 3.6.2, 5.2.2), at
 // most kMaxCnameChain links, refusing loops.

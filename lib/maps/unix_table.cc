@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <vector>
 
 #include "lib/base/strings.h"
@@ -71,8 +72,8 @@ Result<std::unique_ptr<Table>> open_unix(std::string spec, std::string_view name
   if (name != "passwd.byname" && name != "group.byname")
     return make_error(Errc::invalid, cat("table \"", printable(spec),
                                          "\": unix: knows passwd.byname and group.byname"));
-  return std::unique_ptr<Table>(
-      new UnixTable(std::move(spec), name == "passwd.byname", !opts.case_sensitive));
+  return std::unique_ptr<Table>(std::make_unique<UnixTable>(
+      std::move(spec), name == "passwd.byname", !opts.case_sensitive));
 }
 
 }  // namespace posthorn::maps::detail
