@@ -157,6 +157,7 @@ Result<BuildReport> build_from_source(std::string_view spec_text, SourceFormat f
   BuildReport report{builder ? builder->path() : std::string(), src.entries.size(),
                      std::move(src.warnings)};
   if (!builder) return report;
+  builder->reserve(src.entries.size() + 1);
   for (const SourceEntry& e : src.entries)
     if (auto ok = builder->add(e.key, e.value); !ok) return std::move(ok).error();
   if (format == SourceFormat::aliases) {

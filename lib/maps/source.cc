@@ -1,6 +1,8 @@
 // lib/maps/source.cc - see source.h.
 #include "lib/maps/source.h"
 
+#include <algorithm>
+
 #include <unordered_set>
 
 #include "lib/base/strings.h"
@@ -150,6 +152,9 @@ std::vector<LogicalLine> logical_lines(std::string_view text, std::string_view f
 ParsedSource parse_map_source(std::string_view text, std::string_view file, bool fold) {
   ParsedSource out;
   std::unordered_set<std::string> seen;
+  std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  seen.reserve(lines);
+  out.entries.reserve(lines);
   for (LogicalLine& l : logical_lines(text, file, out.warnings)) {
     std::string_view s = trim(l.text);
     std::size_t sp = 0;

@@ -52,6 +52,10 @@ class BufferedBuilder : public TableBuilder {
  public:
   BufferedBuilder(std::string path, unsigned mode) : TableBuilder(std::move(path)), mode_(mode) {}
   Result<bool> add(std::string_view key, std::string_view value) override;
+  void reserve(std::size_t n) override {
+    entries_.reserve(n);
+    keys_.reserve(n);
+  }
   Result<void> commit() override;
 
  protected:
