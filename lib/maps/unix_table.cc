@@ -23,6 +23,20 @@ namespace {
 // getpwnam_r/getgrnam_r report "no such entry" as 0 with a null result (some
 // NSS modules as ENOENT/ESRCH), a small buffer as ERANGE (retried with more
 // room, up to 1 MiB); anything else is a lookup failure, not "not found".
+// Result: whether the entry was found; `e` points into `buf`.
+template <class Entry, auto Get>
+Result<bool> nss_get(const std::string& spec, const std::string& key, Entry& e,
+                     std::vector<char>& buf) {
+  buf.resize(16384);
+  Entry* found = nullptr;
+  int rc;
+  while ((rc = Get(key.c_str(), &e, buf.data(), buf.size(), &found)) == ERANGE &&
+         buf.size() < (1u << 20))
+    buf.resize(buf.size() * 2);
+  if (rc != 0 && rc != ENOENT && rc != ESRCH) return sys_error(cat(spec, ": ", key), rc);
+  return found != nullptr;
+}
+
 class UnixTable final : public Table {
  public:
   UnixTable(std::string spec, bool passwd, bool fold) : Table(std::move(spec)), passwd_(passwd) {
@@ -36,27 +50,21 @@ class UnixTable final : public Table {
 
  private:
   Result<std::optional<std::string>> by_name_passwd(const std::string& key) const {
-    std::vector<char> buf(16384);
-    struct passwd pw, *found = nullptr;
-    int rc;
-    while ((rc = ::getpwnam_r(key.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE &&
-           buf.size() < (1u << 20))
-      buf.resize(buf.size() * 2);
-    if (rc != 0 && rc != ENOENT && rc != ESRCH) return sys_error(cat(spec(), ": ", key), rc);
-    if (!found) return std::optional<std::string>();
+    std::vector<char> buf;
+    struct passwd pw;
+    auto found = nss_get<struct passwd, ::getpwnam_r>(spec(), key, pw, buf);
+    if (!found) return std::move(found).error();
+    if (!*found) return std::optional<std::string>();
     return std::optional<std::string>(cat(pw.pw_name, ":", pw.pw_passwd, ":", pw.pw_uid, ":",
                                           pw.pw_gid, ":", pw.pw_gecos, ":", pw.pw_dir, ":",
                                           pw.pw_shell));
   }
   Result<std::optional<std::string>> by_name_group(const std::string& key) const {
-    std::vector<char> buf(16384);
-    struct group gr, *found = nullptr;
-    int rc;
-    while ((rc = ::getgrnam_r(key.c_str(), &gr, buf.data(), buf.size(), &found)) == ERANGE &&
-           buf.size() < (1u << 20))
-      buf.resize(buf.size() * 2);
-    if (rc != 0 && rc != ENOENT && rc != ESRCH) return sys_error(cat(spec(), ": ", key), rc);
-    if (!found) return std::optional<std::string>();
+    std::vector<char> buf;
+    struct group gr;
+    auto found = nss_get<struct group, ::getgrnam_r>(spec(), key, gr, buf);
+    if (!found) return std::move(found).error();
+    if (!*found) return std::optional<std::string>();
     std::vector<std::string> members;
     for (char** m = gr.gr_mem; m && *m; ++m) members.emplace_back(*m);
     return std::optional<std::string>(
