@@ -58,6 +58,8 @@ def test_message_is_queued_with_envelope_and_body(smtpd):
     assert b"bob@example.org" in data
     assert b"hello body\r\n.leading dot\r\n" in data
     assert b"Subject: test" in data
+    assert b"127.0.0.1" in data and b"client.example" in data  # client and HELO in the envelope
+    assert b"ESMTP" in data
     inst.wait_log("disconnect from unknown[127.0.0.1]")
     log = inst.log()
     assert "connect from unknown[127.0.0.1]" in log

@@ -315,3 +315,78 @@ TEST_CASE("BDAT over message_size_limit ends the transaction", "[smtpd]") {
         "552 5.3.4 Message size exceeds fixed limit\r\n503 5.5.1 Error: need MAIL command\r\n");
   CHECK(r.sink.stored.empty());
 }
+
+TEST_CASE("a whole session fed at every single cut and byte by byte", "[smtpd]") {
+  const std::string wire =
+      "ehlo c\r\nmail from:<a@c.example>\r\nrcpt to:<b@example.org>\r\ndata\r\n"
+      "x\r\n..\r\n.\r\nNOOP\n" + std::string(2100, 'z') + "\r\nquit\r\n";
+  Run whole;
+  whole.session.feed(wire);
+  CHECK(whole.out.find("250 2.0.0 Ok: queued as Q1\r\n550 5.5.2 Error: bare <LF> received\r\n"
+                       "500 5.5.2 Error: command line too long\r\n221 2.0.0 Bye\r\n") !=
+        std::string::npos);
+  for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+    Run r;
+    r.session.feed(wire.substr(0, cut));
+    r.session.feed(wire.substr(cut));
+    REQUIRE(r.out == whole.out);
+  }
+  Run bytes;
+  for (char c : wire) bytes.session.feed(std::string_view(&c, 1));
+  CHECK(bytes.out == whole.out);
+  REQUIRE(bytes.sink.stored.size() == 1);
+  CHECK(bytes.sink.stored[0].content == "x\r\n.\r\n");
+}
+
+TEST_CASE("adversarial input: any split gives the same replies, nothing crashes", "[smtpd]") {
+  // Token soup from a fixed seed: commands, partial markers, bare CR/LF, NUL.
+  const std::vector<std::string> tokens = {
+      "EHLO x\r\n", "MAIL FROM:<a@b.example>\r\n", "RCPT TO:<c@example.org>\r\n", "DATA\r\n",
+      "BDAT 3\r\n", "BDAT 2 LAST\r\n", ".\r\n", "\r\n", "\n", "\r", ".", "..", std::string(1, '\0'),
+      "RSET\r\n", "abc", "MAIL FROM:<>\r\n", "RCPT TO:<\xff@x>\r\n", "BDAT 99999\r\n",
+  };
+  std::uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8); };
+  for (int round = 0; round < 200; ++round) {
+    std::string wire;
+    for (int i = 0; i < 30; ++i) wire += tokens[next() % tokens.size()];
+    Run whole;
+    whole.session.feed(wire);
+    for (std::size_t cut = 0; cut <= wire.size(); cut += 1 + next() % 5) {
+      Run r;
+      r.session.feed(wire.substr(0, cut));
+      r.session.feed(wire.substr(cut));
+      REQUIRE(r.out == whole.out);
+      REQUIRE(r.sink.stored.size() == whole.sink.stored.size());
+    }
+  }
+}
+
+TEST_CASE("SMTPUTF8 enables non-ASCII addresses for the transaction", "[smtpd]") {
+  Run r;
+  r.say("EHLO c\r\n");
+  CHECK(r.say("MAIL FROM:<j\xc3\xb6rg@c.example> SMTPUTF8\r\nRCPT TO:<m\xc3\xbcller@example.org>\r\n") ==
+        "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+  CHECK(r.say("BDAT 2 LAST\r\nhi") == "250 2.0.0 Ok: queued as Q1\r\n");
+  CHECK(r.sink.stored[0].env.smtputf8);
+  CHECK(r.sink.stored[0].env.recipients[0].address == "m\xc3\xbcller@example.org");
+  CHECK(r.say("MAIL FROM:<a@c.example>\r\nRCPT TO:<m\xc3\xbcller@example.org>\r\n") ==
+        "250 2.1.0 Ok\r\n553 5.6.7 Non-ASCII address requires SMTPUTF8\r\n");
+}
+
+TEST_CASE("a failing commit is answered as the sink says", "[smtpd]") {
+  struct Failing : Sink {
+    struct M : Message {
+      void feed(std::string_view) override {}
+      Reply commit() override { return {451, "4.3.0", "Error: queue file write error"}; }
+    };
+    std::unique_ptr<Message> open(const queue::Envelope&) override { return std::make_unique<M>(); }
+  } sink;
+  std::string out;
+  Session s(settings(), sink, [&out](std::string_view b) { out.append(b); });
+  s.start();
+  s.feed("HELO c\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nx\r\n.\r\n");
+  CHECK(out.ends_with("354 End data with <CR><LF>.<CR><LF>\r\n451 4.3.0 Error: queue file write error\r\n"));
+  CHECK(s.messages() == 0);
+  CHECK(s.errors() == 1);
+}
