@@ -57,32 +57,36 @@ void Session::feed(std::string_view bytes) {
   flush();
 }
 
+// Steps consume input by moving pos_; the buffer is compacted once per
+// feed(), so a large pipelined batch or message chunk costs linear time.
 void Session::process() {
-  for (;;) {
-    bool progress = false;
+  bool progress = true;
+  while (progress) {
     switch (mode_) {
       case Mode::command: progress = command_step(); break;
       case Mode::data: progress = data_step(); break;
       case Mode::bdat: progress = bdat_step(); break;
-      case Mode::closed: in_.clear(); return;
+      case Mode::closed: pos_ = in_.size(); progress = false; break;
     }
-    if (!progress) return;
   }
+  in_.erase(0, pos_);
+  pos_ = 0;
 }
 
 // One command line, or part of an over-long one. False: need more input.
 bool Session::command_step() {
-  const std::size_t lf = in_.find('\n');
-  if (lf == std::string::npos) {
+  const std::string_view in = pending();
+  const std::size_t lf = in.find('\n');
+  if (lf == std::string_view::npos) {
     // Bound the buffer: an over-long line is dropped as it arrives.
-    if (in_.size() >= s_.max_line) {
+    if (in.size() >= s_.max_line) {
       discarding_ = true;
-      in_.clear();
+      pos_ = in_.size();
     }
     return false;
   }
-  std::string line = in_.substr(0, lf + 1);
-  in_.erase(0, lf + 1);
+  std::string line(in.substr(0, lf + 1));
+  pos_ += lf + 1;
   if (discarding_ || line.size() > s_.max_line) {
     discarding_ = false;
     reply(500, "5.5.2", "Error: command line too long");
@@ -264,38 +268,40 @@ void Session::help(std::string_view) {
 // DATA content, one line or part of a line at a time (RFC 5321 4.5.2:
 // a leading "." is removed; only CR LF "." CR LF ends the message).
 bool Session::data_step() {
-  if (in_.empty()) return false;
-  if (line_start_ && in_[0] == '.') {
+  const std::string_view in = pending();
+  if (in.empty()) return false;
+  if (line_start_ && in[0] == '.') {
     constexpr std::string_view kEnd = ".\r\n";
-    if (in_.size() < kEnd.size() && kEnd.starts_with(in_)) return false;
-    if (crlf_ && std::string_view(in_).starts_with(kEnd)) {
-      in_.erase(0, kEnd.size());
+    if (in.size() < kEnd.size() && kEnd.starts_with(in)) return false;
+    if (crlf_ && in.starts_with(kEnd)) {
+      pos_ += kEnd.size();
       end_of_message();
       return true;
     }
-    in_.erase(0, 1);  // dot-unstuffing
+    pos_ += 1;  // dot-unstuffing
     prev_ = '.';
     line_start_ = false;
     return true;
   }
-  const std::size_t lf = in_.find('\n');
-  const std::size_t n = lf == std::string::npos ? in_.size() : lf + 1;
-  if (lf != std::string::npos) {
-    crlf_ = (lf > 0 ? in_[lf - 1] : prev_) == '\r';
+  const std::size_t lf = in.find('\n');
+  const std::size_t n = lf == std::string_view::npos ? in.size() : lf + 1;
+  if (lf != std::string_view::npos) {
+    crlf_ = (lf > 0 ? in[lf - 1] : prev_) == '\r';
     if (!crlf_) bare_lf_ = true;
   }
-  prev_ = in_[n - 1];
-  line_start_ = lf != std::string::npos;
-  content(std::string_view(in_).substr(0, n));
-  in_.erase(0, n);
+  prev_ = in[n - 1];
+  line_start_ = lf != std::string_view::npos;
+  pos_ += n;
+  content(in.substr(0, n));
   return true;
 }
 
 // BDAT content: exactly the announced count of bytes, as sent (RFC 3030 2).
 bool Session::bdat_step() {
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, in_.size()));
-  if (!bdat_discard_) content(std::string_view(in_).substr(0, n));
-  in_.erase(0, n);
+  const std::string_view in = pending();
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, in.size()));
+  pos_ += n;
+  if (!bdat_discard_) content(in.substr(0, n));
   bdat_left_ -= n;
   if (bdat_left_ > 0) return false;
   mode_ = Mode::command;

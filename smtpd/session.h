@@ -161,6 +161,8 @@ class Session {
   Phase phase_ = Phase::connected;
   Mode mode_ = Mode::command;
   std::string in_;
+  std::size_t pos_ = 0;  // in_[0, pos_) is consumed (see process())
+  std::string_view pending() const { return std::string_view(in_).substr(pos_); }
   std::string out_;
   bool discarding_ = false;  // inside an over-long command line
   std::size_t errors_ = 0;

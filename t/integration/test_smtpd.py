@@ -120,3 +120,24 @@ def test_size_declared_over_the_limit_is_refused(smtpd):
         s.ehlo("c.example")
         code, text = s.mail("a@c.example", ["SIZE=5000"])
         assert code == 552 and b"5.3.4" in text
+
+
+def test_content_over_the_limit_is_refused_and_not_queued(smtpd):
+    inst, port = smtpd(message_size_limit="1000")
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+        s.ehlo("c.example")
+        s.mail("a@c.example")
+        s.rcpt("b@example.org")
+        code, text = s.data(b"Subject: big\r\n\r\n" + b"x" * 2000 + b"\r\n")
+        assert code == 552 and b"5.3.4" in text
+    assert queued(inst) == []
+
+
+def test_errors_end_the_session_with_421(smtpd):
+    inst, port = smtpd(smtpd_hard_error_limit="3")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        f = sock.makefile("rb")
+        f.readline()
+        sock.sendall(b"A" * 5000 + b"\r\nBOGUS\r\nRCPT TO:<b@example.org>\r\nNOOP\r\n")
+        lines = f.readlines()  # until smtpd closes the connection
+    assert [line[:9] for line in lines] == [b"500 5.5.2", b"500 5.5.2", b"503 5.5.1", b"421 4.7.0"]
