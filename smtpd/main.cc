@@ -85,6 +85,12 @@ class QueueSink : public smtpd::Sink {
   std::unique_ptr<smtpd::Message> open(const queue::Envelope& env) override {
     return std::make_unique<QueuedMessage>(env);
   }
+  // Postfix's shape: "NOQUEUE: reject: 554 5.7.1 ...; from=<a> proto=ESMTP helo=<c>".
+  void refused(const smtpd::Reply& r, const queue::Envelope& env) override {
+    log::info("NOQUEUE: reject: ", env.client.name, "[", env.client.addr, "]: ", r.code, " ",
+              r.enhanced, " ", printable(r.text), "; from=<", printable(env.sender), "> proto=",
+              env.client.protocol, " helo=<", printable(env.client.helo), ">");
+  }
 };
 
 struct Client {

@@ -18,6 +18,10 @@ constexpr std::string_view kBareLf = "Error: bare <LF> received";
 
 using P = Session::Phase;
 
+// `needs` is the least a verb requires: P::helo means "no transaction open"
+// (MAIL; HELO itself only with smtpd_helo_required), P::mail "MAIL given",
+// P::rcpt "a recipient accepted". Anything else gets 503 5.5.1.
+
 const Session::Verb Session::kVerbs[] = {
     {"HELO", &Session::helo, P::connected, kEndsPipeline},
     {"EHLO", &Session::ehlo, P::connected, kEndsPipeline},
@@ -364,6 +368,7 @@ void Session::reply(int code, std::string_view enhanced, std::string_view text) 
   if (mode_ == Mode::closed) return;
   out_ += format_reply(code, enhanced, text);
   if (code < 400) return;
+  sink_.refused({code, std::string(enhanced), std::string(text)}, env_);
   // Every refusal counts towards smtpd_hard_error_limit (as in Postfix).
   if (++errors_ < s_.hard_error_limit) return;
   out_ += format_reply(421, "4.7.0", cat(s_.myhostname, " Error: too many errors"));

@@ -70,6 +70,12 @@ class Sink {
   // A new message for `env` (sender, recipients, client, DSN fields filled).
   // Never null.
   virtual std::unique_ptr<Message> open(const queue::Envelope& env) = 0;
+  // Every 4xx/5xx reply the session sends, with the transaction as it
+  // stands (sender, client, HELO), for the log. The default ignores it.
+  virtual void refused(const Reply& reply, const queue::Envelope& env) {
+    (void)reply;
+    (void)env;
+  }
 };
 
 struct Settings {

@@ -87,6 +87,8 @@ def test_relay_denied_from_outside_mynetworks(smtpd):
         assert code == 554 and b"5.7.1" in text and b"Relay access denied" in text
         assert s.rcpt("bob@example.org")[0] == 250
     assert queued(inst) == []
+    inst.wait_log("NOQUEUE: reject: unknown[127.0.0.1]: 554 5.7.1 <victim@far.example>: "
+                  "Relay access denied; from=<a@c.example> proto=ESMTP helo=<c.example>")
 
 
 def test_pipelined_session(smtpd):

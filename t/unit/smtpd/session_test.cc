@@ -18,6 +18,8 @@ struct Stored {
 class FakeSink : public Sink {
  public:
   std::vector<Stored> stored;
+  std::vector<int> refusals;
+  void refused(const Reply& r, const queue::Envelope&) override { refusals.push_back(r.code); }
   class Msg : public Message {
    public:
     Msg(FakeSink& s, queue::Envelope env) : sink_(s) { m_.env = std::move(env); }
@@ -192,6 +194,7 @@ TEST_CASE("the hard error limit ends the session with 421", "[smtpd]") {
   CHECK(out ==
         "500 5.5.2 Error: command not recognized\r\n500 5.5.2 Error: command not recognized\r\n"
         "500 5.5.2 Error: command not recognized\r\n421 4.7.0 mx.example Error: too many errors\r\n");
+  CHECK(r.sink.refusals == std::vector<int>{500, 500, 500});
   CHECK(r.session.finished());
   CHECK(r.say("NOOP\r\n").empty());
 }
