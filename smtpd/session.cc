@@ -1,0 +1,386 @@
+#include "smtpd/session.h"
+
+#include <algorithm>
+
+#include "lib/address/path.h"
+#include "lib/base/strings.h"
+#include "smtpd/params.h"
+
+namespace posthorn::smtpd {
+namespace {
+
+// Verb flags.
+constexpr unsigned kEndsPipeline = 1;  // RFC 2920 3.1: the reply is flushed at once
+
+constexpr std::string_view kBareLf = "Error: bare <LF> received";
+
+}  // namespace
+
+using P = Session::Phase;
+
+// `needs` is the least a verb requires: P::helo means "no transaction open"
+// (MAIL; HELO itself only with smtpd_helo_required), P::mail "MAIL given",
+// P::rcpt "a recipient accepted". Anything else gets 503 5.5.1.
+
+const Session::Verb Session::kVerbs[] = {
+    {"HELO", &Session::helo, P::connected, kEndsPipeline},
+    {"EHLO", &Session::ehlo, P::connected, kEndsPipeline},
+    {"MAIL", &Session::mail, P::helo, 0},
+    {"RCPT", &Session::rcpt, P::mail, 0},
+    {"DATA", &Session::data, P::rcpt, kEndsPipeline},
+    {"BDAT", &Session::bdat, P::rcpt, 0},
+    {"RSET", &Session::rset, P::connected, 0},
+    {"NOOP", &Session::noop, P::connected, kEndsPipeline},
+    {"QUIT", &Session::quit, P::connected, kEndsPipeline},
+    {"VRFY", &Session::vrfy, P::connected, kEndsPipeline},
+    {"EXPN", &Session::expn, P::connected, kEndsPipeline},
+    {"HELP", &Session::help, P::connected, kEndsPipeline},
+};
+
+std::string format_reply(int code, std::string_view enhanced, std::string_view text) {
+  if (enhanced.empty()) return cat(code, " ", text, "\r\n");
+  return cat(code, " ", enhanced, " ", text, "\r\n");
+}
+
+Session::Session(Settings settings, Sink& sink, SendFn send)
+    : s_(std::move(settings)), sink_(sink), send_(std::move(send)) {
+  env_.client.name = s_.client_name;
+  env_.client.addr = s_.client_addr;
+  env_.client.protocol = "SMTP";
+}
+
+void Session::start() {
+  reply(220, "", s_.banner);
+  flush();
+}
+
+void Session::feed(std::string_view bytes) {
+  if (mode_ == Mode::closed) return;
+  in_.append(bytes);
+  process();
+  flush();
+}
+
+// Steps consume input by moving pos_; the buffer is compacted once per
+// feed(), so a large pipelined batch or message chunk costs linear time.
+void Session::process() {
+  bool progress = true;
+  while (progress) {
+    switch (mode_) {
+      case Mode::command: progress = command_step(); break;
+      case Mode::data: progress = data_step(); break;
+      case Mode::bdat: progress = bdat_step(); break;
+      case Mode::closed: pos_ = in_.size(); progress = false; break;
+    }
+  }
+  in_.erase(0, pos_);
+  pos_ = 0;
+}
+
+// One command line, or part of an over-long one. False: need more input.
+bool Session::command_step() {
+  const std::string_view in = pending();
+  const std::size_t lf = in.find('\n');
+  if (lf == std::string_view::npos) {
+    // Bound the buffer: an over-long line is dropped as it arrives.
+    if (in.size() >= s_.max_line) {
+      discarding_ = true;
+      pos_ = in_.size();
+    }
+    return false;
+  }
+  std::string line(in.substr(0, lf + 1));
+  pos_ += lf + 1;
+  if (discarding_ || line.size() > s_.max_line) {
+    discarding_ = false;
+    reply(500, "5.5.2", "Error: command line too long");
+    return true;
+  }
+  if (line.size() < 2 || line[line.size() - 2] != '\r') {
+    reply(550, "5.5.2", kBareLf);
+    return true;
+  }
+  line.resize(line.size() - 2);
+  dispatch(line);
+  return true;
+}
+
+void Session::dispatch(std::string_view line) {
+  const std::size_t sp = line.find(' ');
+  const std::string_view name = line.substr(0, sp);
+  const std::string_view arg = sp == std::string_view::npos ? "" : line.substr(sp + 1);
+  const Verb* verb = nullptr;
+  for (const Verb& v : kVerbs)
+    if (iequals(v.name, name)) verb = &v;
+  if (!verb) return reply(500, "5.5.2", "Error: command not recognized");
+  if (!phase_ok(verb->needs)) {
+    // BDAT's chunk follows the command whatever we answer (RFC 3030 2).
+    if (verb->run == &Session::bdat) return bdat(arg);
+    if (verb->needs == P::helo && phase_ == P::connected)
+      return reply(503, "5.5.1", "Error: send HELO/EHLO first");
+    if (verb->needs == P::helo) return reply(503, "5.5.1", "Error: nested MAIL command");
+    if (verb->needs == P::mail) return reply(503, "5.5.1", "Error: need MAIL command");
+    return reply(503, "5.5.1", "Error: need RCPT command");
+  }
+  (this->*verb->run)(arg);
+  if (verb->flags & kEndsPipeline) flush();
+}
+
+bool Session::phase_ok(Phase needs) const {
+  switch (needs) {
+    case P::connected: return true;
+    case P::helo: return phase_ == P::helo || (phase_ == P::connected && !s_.helo_required);
+    case P::mail: return phase_ == P::mail || phase_ == P::rcpt;
+    case P::rcpt: return phase_ == P::rcpt;
+  }
+  return false;
+}
+
+void Session::helo(std::string_view arg) {
+  arg = trim(arg);
+  if (arg.empty()) return reply(501, "5.5.4", "Syntax: HELO hostname");
+  reset_transaction();
+  env_.client.helo = std::string(arg);
+  env_.client.protocol = "SMTP";
+  phase_ = P::helo;
+  reply(250, "", s_.myhostname);
+}
+
+void Session::ehlo(std::string_view arg) {
+  arg = trim(arg);
+  if (arg.empty()) return reply(501, "5.5.4", "Syntax: EHLO hostname");
+  reset_transaction();
+  env_.client.helo = std::string(arg);
+  env_.client.protocol = "ESMTP";
+  phase_ = P::helo;
+  std::vector<std::string> lines = {s_.myhostname, "PIPELINING"};
+  lines.push_back(s_.message_size_limit ? cat("SIZE ", s_.message_size_limit) : "SIZE");
+  for (const char* kw : {"8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "DSN"})
+    lines.emplace_back(kw);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    out_ += cat("250", i + 1 < lines.size() ? "-" : " ", lines[i], "\r\n");
+}
+
+void Session::mail(std::string_view arg) {
+  if (!istarts_with(arg, "FROM:")) return reply(501, "5.5.4", "Syntax: MAIL FROM:<address>");
+  auto parsed = address::parse_path_arg(arg.substr(5));
+  if (!parsed) return reply(address_error_reply(parsed.error(), true));
+  Reply err;
+  auto params = mail_params(parsed->params, err);
+  if (!params) return reply(err);
+  if (params->size && s_.message_size_limit && *params->size > s_.message_size_limit)
+    return reply(552, "5.3.4", "Message size exceeds fixed limit");
+  if (parsed->path.is_postmaster()) return reply(501, "5.1.7", "Bad sender address syntax");
+  env_.sender = parsed->path.null ? "" : address::to_string(parsed->path.mailbox);
+  env_.body_type = params->body;
+  env_.smtputf8 = params->smtputf8;
+  env_.ret = params->ret;
+  env_.envid = params->envid;
+  declared_size_ = params->size.value_or(0);
+  phase_ = P::mail;
+  reply(250, "2.1.0", "Ok");
+}
+
+bool Session::relay_allowed(const std::string& domain) const {
+  if (s_.client_trusted) return true;
+  const std::string d = to_lower(domain);
+  return std::find(s_.mydestination.begin(), s_.mydestination.end(), d) != s_.mydestination.end();
+}
+
+void Session::rcpt(std::string_view arg) {
+  if (!istarts_with(arg, "TO:")) return reply(501, "5.5.4", "Syntax: RCPT TO:<address>");
+  address::Options opts;
+  opts.smtputf8 = env_.smtputf8;
+  auto parsed = address::parse_path_arg(arg.substr(3), opts);
+  if (!parsed) return reply(address_error_reply(parsed.error(), false));
+  if (parsed->path.null) return reply(501, "5.1.3", "Bad recipient address syntax");
+  Reply err;
+  auto params = rcpt_params(parsed->params, err);
+  if (!params) return reply(err);
+  const std::string addr = address::to_string(parsed->path.mailbox);
+  if (!parsed->path.is_postmaster() && !relay_allowed(parsed->path.mailbox.domain))
+    return reply(554, "5.7.1", cat("<", addr, ">: Relay access denied"));
+  if (env_.recipients.size() >= s_.recipient_limit)
+    return reply(452, "4.5.3", "Error: too many recipients");
+  queue::Recipient r;
+  r.address = addr;
+  r.orcpt = params->orcpt;
+  r.notify = params->notify;
+  env_.recipients.push_back(std::move(r));
+  phase_ = P::rcpt;
+  reply(250, "2.1.5", "Ok");
+}
+
+void Session::data(std::string_view arg) {
+  if (!trim(arg).empty()) return reply(501, "5.5.4", "Syntax: DATA");
+  if (bdat_used_) return reply(503, "5.5.1", "Error: DATA after BDAT");
+  msg_ = sink_.open(env_);
+  mode_ = Mode::data;
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+}
+
+void Session::bdat(std::string_view arg) {
+  const std::vector<std::string> words = split_fields(arg, " ");
+  unsigned long long n = 0;
+  const bool last = words.size() == 2 && iequals(words[1], "LAST");
+  if (words.empty() || words.size() > 2 || (words.size() == 2 && !last) || !parse_uint(words[0], n)) {
+    // The chunk's length is unknown, so its bytes cannot be skipped: what
+    // follows is read as commands (and will mostly fail as such).
+    return reply(501, "5.5.4", "Syntax: BDAT count [LAST]");
+  }
+  bdat_left_ = n;
+  bdat_last_ = last;
+  bdat_discard_ = false;
+  mode_ = Mode::bdat;
+  if (!phase_ok(P::rcpt)) {
+    bdat_discard_ = true;
+    bdat_error_ = {503, "5.5.1", phase_ == P::mail ? "Error: need RCPT command"
+                                                   : "Error: need MAIL command"};
+  } else if (!bdat_used_) {
+    bdat_used_ = true;
+    msg_ = sink_.open(env_);
+  }
+}
+
+void Session::rset(std::string_view) {
+  reset_transaction();
+  if (phase_ != P::connected) phase_ = P::helo;
+  reply(250, "2.0.0", "Ok");
+}
+
+void Session::noop(std::string_view) { reply(250, "2.0.0", "Ok"); }
+
+void Session::quit(std::string_view) {
+  reply(221, "2.0.0", "Bye");
+  reset_transaction();
+  mode_ = Mode::closed;
+}
+
+void Session::vrfy(std::string_view arg) {
+  if (s_.disable_vrfy) return reply(502, "5.5.1", "VRFY command is disabled");
+  if (trim(arg).empty()) return reply(501, "5.5.4", "Syntax: VRFY address");
+  // RFC 5321 3.5.3: we do not disclose which users exist.
+  reply(252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+void Session::expn(std::string_view) { reply(502, "5.5.1", "EXPN command is not supported"); }
+
+void Session::help(std::string_view) {
+  reply(214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
+}
+
+// DATA content, one line or part of a line at a time (RFC 5321 4.5.2:
+// a leading "." is removed; only CR LF "." CR LF ends the message).
+bool Session::data_step() {
+  const std::string_view in = pending();
+  if (in.empty()) return false;
+  if (line_start_ && in[0] == '.') {
+    constexpr std::string_view kEnd = ".\r\n";
+    if (in.size() < kEnd.size() && kEnd.starts_with(in)) return false;
+    if (crlf_ && in.starts_with(kEnd)) {
+      pos_ += kEnd.size();
+      end_of_message();
+      return true;
+    }
+    pos_ += 1;  // dot-unstuffing
+    prev_ = '.';
+    line_start_ = false;
+    return true;
+  }
+  const std::size_t lf = in.find('\n');
+  const std::size_t n = lf == std::string_view::npos ? in.size() : lf + 1;
+  if (lf != std::string_view::npos) {
+    crlf_ = (lf > 0 ? in[lf - 1] : prev_) == '\r';
+    if (!crlf_) bare_lf_ = true;
+  }
+  prev_ = in[n - 1];
+  line_start_ = lf != std::string_view::npos;
+  pos_ += n;
+  content(in.substr(0, n));
+  return true;
+}
+
+// BDAT content: exactly the announced count of bytes, as sent (RFC 3030 2).
+bool Session::bdat_step() {
+  const std::string_view in = pending();
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, in.size()));
+  pos_ += n;
+  if (!bdat_discard_) content(in.substr(0, n));
+  bdat_left_ -= n;
+  if (bdat_left_ > 0) return false;
+  mode_ = Mode::command;
+  if (bdat_discard_) {
+    reply(bdat_error_);
+  } else if (bdat_last_) {
+    end_of_message();
+  } else if (too_big_) {
+    // RFC 3030 2: after a failed chunk the transaction is over.
+    reset_transaction();
+    phase_ = P::helo;
+    reply(552, "5.3.4", "Message size exceeds fixed limit");
+  } else {
+    reply(250, "2.0.0", cat("Ok: ", size_, " bytes"));
+  }
+  return true;
+}
+
+void Session::content(std::string_view bytes) {
+  size_ += bytes.size();
+  if (s_.message_size_limit && size_ > s_.message_size_limit) too_big_ = true;
+  if (!too_big_ && msg_) msg_->feed(bytes);
+}
+
+void Session::end_of_message() {
+  mode_ = Mode::command;
+  Reply r;
+  if (too_big_) {
+    r = {552, "5.3.4", "Message size exceeds fixed limit"};
+  } else if (bare_lf_) {
+    r = {550, "5.5.2", std::string(kBareLf)};
+  } else {
+    r = msg_->commit();
+    if (r.code / 100 == 2) ++messages_;
+  }
+  reset_transaction();
+  phase_ = P::helo;
+  reply(r);
+}
+
+void Session::reset_transaction() {
+  queue::ClientInfo client = env_.client;
+  env_ = queue::Envelope{};
+  env_.client = std::move(client);
+  declared_size_ = 0;
+  msg_.reset();
+  size_ = 0;
+  too_big_ = false;
+  bare_lf_ = false;
+  line_start_ = true;
+  crlf_ = true;
+  prev_ = '\n';
+  bdat_used_ = false;
+  bdat_left_ = 0;
+  bdat_last_ = false;
+  bdat_discard_ = false;
+}
+
+void Session::reply(int code, std::string_view enhanced, std::string_view text) {
+  if (mode_ == Mode::closed) return;
+  out_ += format_reply(code, enhanced, text);
+  if (code < 400) return;
+  sink_.refused({code, std::string(enhanced), std::string(text)}, env_);
+  // Every refusal counts towards smtpd_hard_error_limit (as in Postfix).
+  if (++errors_ < s_.hard_error_limit) return;
+  out_ += format_reply(421, "4.7.0", cat(s_.myhostname, " Error: too many errors"));
+  reset_transaction();
+  mode_ = Mode::closed;
+}
+
+void Session::flush() {
+  if (out_.empty()) return;
+  std::string out;
+  out.swap(out_);
+  send_(out);
+}
+
+}  // namespace posthorn::smtpd

@@ -1,0 +1,197 @@
+// smtpd/session.h - the SMTP server protocol engine (RFC 5321, with the
+// ESMTP extensions PIPELINING RFC 2920, SIZE RFC 1870, 8BITMIME RFC 6152,
+// ENHANCEDSTATUSCODES RFC 2034/3463, SMTPUTF8 RFC 6531, CHUNKING RFC 3030,
+// DSN RFC 3461).
+//
+// Purpose:    one session's protocol state, with no I/O of its own: the owner
+//             feeds it the bytes the client sent, and the session answers
+//             through a callback and hands finished messages to a Sink. Tests
+//             drive it with a fake Sink and strings.
+// Guarantees: - the replies do not depend on how the input was split among
+//               feed() calls (only the moments they are flushed do);
+//             - replies are batched (RFC 2920 section 3.1): they are flushed
+//               when every complete command in the input has been answered,
+//               or after a command that ends a pipeline group (EHLO, HELO,
+//               DATA, VRFY, EXPN, NOOP, QUIT, HELP);
+//             - buffered input is bounded: a command line longer than
+//               Settings::max_line is discarded as it arrives and answered
+//               with 500 5.5.2 once its end arrives; message content is
+//               streamed to the Sink, and beyond message_size_limit it is
+//               consumed but no longer passed on;
+//             - end of DATA is CR LF "." CR LF only (RFC 5321 4.1.1.4);
+//               "." LF, LF "." CR LF and CR "." CR are content.
+// Refusals:   bare LF (an LF not preceded by CR) in a command line or in DATA
+//             content is refused with 550 5.5.2, as Postfix does with
+//             smtpd_forbid_bare_newline = reject: a command is not executed;
+//             a message is read to its real end and then rejected, so that no
+//             server that treats LF "." LF as the end can be made to see two
+//             messages where we see one (SMTP smuggling, CVE-2023-51764).
+//             BDAT content has no end marker and is passed on as sent.
+//             Relay control is minimal for now: a recipient is accepted when
+//             its domain is in mydestination, when it is <postmaster>, or when
+//             the client is trusted (mynetworks); anything else gets
+//             554 5.7.1 Relay access denied.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/queue/queue_file.h"
+
+namespace posthorn::smtpd {
+
+// One SMTP reply line's parts; format_reply() writes "code enhanced text".
+struct Reply {
+  int code = 250;
+  std::string enhanced;  // "2.0.0"; "" = none (greeting, HELO)
+  std::string text;
+};
+
+// One message being received. Session feeds it the content (after
+// dot-unstuffing, line ends as sent), then calls commit() once, or destroys
+// it without commit() when the message is refused or the session ends.
+class Message {
+ public:
+  virtual ~Message() = default;
+  virtual void feed(std::string_view bytes) = 0;
+  // Stores the message. The reply is sent as returned: 250 only once the
+  // message is safely queued, an error reply otherwise.
+  virtual Reply commit() = 0;
+};
+
+// Where messages go (the queue through cleanup, or a test's fake).
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // A new message for `env` (sender, recipients, client, DSN fields filled).
+  // Never null.
+  virtual std::unique_ptr<Message> open(const queue::Envelope& env) = 0;
+  // Every 4xx/5xx reply the session sends, with the transaction as it
+  // stands (sender, client, HELO), for the log. The default ignores it.
+  virtual void refused(const Reply& reply, const queue::Envelope& env) {
+    (void)reply;
+    (void)env;
+  }
+};
+
+struct Settings {
+  std::string myhostname = "localhost";
+  std::string banner = "localhost ESMTP Posthorn";  // text after 220
+  std::uint64_t message_size_limit = 10240000;      // 0 = no limit
+  std::size_t recipient_limit = 1000;               // smtpd_recipient_limit
+  std::size_t hard_error_limit = 20;                // smtpd_hard_error_limit
+  bool disable_vrfy = false;                        // disable_vrfy_command
+  bool helo_required = false;                       // smtpd_helo_required
+  std::size_t max_line = 2048;  // longest command line, CRLF included
+  std::vector<std::string> mydestination;  // lower case domains
+  // The client: name and address for the envelope; trusted = in mynetworks.
+  std::string client_name = "unknown";
+  std::string client_addr;
+  bool client_trusted = false;
+};
+
+class Session {
+ public:
+  using SendFn = std::function<void(std::string_view)>;
+
+  // `sink` must outlive the session. `send` receives reply bytes in batches.
+  Session(Settings settings, Sink& sink, SendFn send);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Sends the 220 greeting. Call once, before feed().
+  void start();
+  // Takes the next bytes from the client, acts on every complete command
+  // and flushes the replies due. Bytes after QUIT or a 421 are ignored.
+  void feed(std::string_view bytes);
+  // True once the session has ended (QUIT answered, or 421 after too many
+  // errors): the owner flushes the output and closes.
+  bool finished() const { return mode_ == Mode::closed; }
+
+  std::size_t errors() const { return errors_; }
+  std::size_t messages() const { return messages_; }
+
+  enum class Phase { connected, helo, mail, rcpt };
+  enum class Mode { command, data, bdat, closed };
+
+ private:
+  using Handler = void (Session::*)(std::string_view arg);
+  struct Verb {
+    std::string_view name;
+    Handler run;
+    Phase needs;
+    unsigned flags;
+  };
+  static const Verb kVerbs[];
+
+  // Input.
+  void process();
+  bool command_step();
+  bool data_step();
+  bool bdat_step();
+  void dispatch(std::string_view line);
+  bool phase_ok(Phase needs) const;
+
+  // Verbs.
+  void helo(std::string_view arg);
+  void ehlo(std::string_view arg);
+  void mail(std::string_view arg);
+  void rcpt(std::string_view arg);
+  void data(std::string_view arg);
+  void bdat(std::string_view arg);
+  void rset(std::string_view arg);
+  void noop(std::string_view arg);
+  void quit(std::string_view arg);
+  void vrfy(std::string_view arg);
+  void expn(std::string_view arg);
+  void help(std::string_view arg);
+
+  // Message content.
+  void content(std::string_view bytes);
+  void end_of_message();
+  void reset_transaction();
+  bool relay_allowed(const std::string& domain) const;
+
+  // Output.
+  void reply(int code, std::string_view enhanced, std::string_view text);
+  void reply(const Reply& r) { reply(r.code, r.enhanced, r.text); }
+  void flush();
+
+  Settings s_;
+  Sink& sink_;
+  SendFn send_;
+  Phase phase_ = Phase::connected;
+  Mode mode_ = Mode::command;
+  std::string in_;
+  std::size_t pos_ = 0;  // in_[0, pos_) is consumed (see process())
+  std::string_view pending() const { return std::string_view(in_).substr(pos_); }
+  std::string out_;
+  bool discarding_ = false;  // inside an over-long command line
+  std::size_t errors_ = 0;
+  std::size_t messages_ = 0;
+
+  // Transaction.
+  queue::Envelope env_;
+  std::uint64_t declared_size_ = 0;
+  std::unique_ptr<Message> msg_;
+  std::uint64_t size_ = 0;       // content bytes of this message so far
+  bool too_big_ = false;
+  bool bare_lf_ = false;
+  bool line_start_ = true;       // DATA: the next byte starts a line
+  bool crlf_ = true;             // DATA: the last line ended in CR LF
+  char prev_ = '\n';             // DATA: the last content byte seen
+  bool bdat_used_ = false;       // BDAT seen in this transaction: DATA refused
+  std::uint64_t bdat_left_ = 0;  // bytes of the current chunk still to read
+  bool bdat_last_ = false;
+  bool bdat_discard_ = false;    // the chunk is read only to be dropped
+  Reply bdat_error_;             // the reply for a discarded chunk
+};
+
+// "code enhanced text\r\n" (enhanced left out when empty).
+std::string format_reply(int code, std::string_view enhanced, std::string_view text);
+
+}  // namespace posthorn::smtpd
