@@ -49,10 +49,14 @@ PROGRAM_DIRS := master:master smtpd:smtpd pickup:pickup qmgr:qmgr smtp:smtp loca
   auth:auth pop3d:pop3d imapd:imapd posthorn:tools/posthorn sendmail:tools/sendmail \
   postdrop:tools/postdrop
 PROGRAMS :=
+# A program's objects but its main.o are linked into the unit tests too, so
+# t/unit/<dir>/ can test what lives in the program's directory.
+PROGRAM_PARTS :=
 define program
 $(1)_SRCS := $$(sort $$(wildcard $(2)/*.cc))
 ifneq ($$($(1)_SRCS),)
 PROGRAMS += $(BUILD)/bin/$(1)
+PROGRAM_PARTS += $$(filter-out %/main.o,$$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o))
 $(BUILD)/bin/$(1): $$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
@@ -116,7 +120,7 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(UNIT): $(UNIT_OBJS) $(LIB)
+$(UNIT): $(UNIT_OBJS) $(PROGRAM_PARTS) $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -8,15 +8,18 @@
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -x "$build/bin/smtpd" ]; then
+missing=
+for p in smtpd qmgr local pop3d imapd; do [ -x "$build/bin/$p" ] || missing="$missing $p"; done
+"$build/bin/posthorn" init --help >/dev/null 2>&1 || missing="$missing 'posthorn init'"
+if [ -n "$missing" ]; then
   cat >&2 <<MSG
-make run: the mail services (smtpd, pop3d, imapd) are not part of this build
-yet, so there is no instance to send mail to. What works today is listed in
-README.md under "What works today"; for example:
+make run: not part of this build yet:$missing;
+without them there is no instance to send mail to and read it from. What works
+today is listed in README.md under "What works today"; for example:
   $build/bin/posthorn conf -c $top/conf -n     # the shipped main.cf's non-default settings
   $build/bin/posthorn map build hash:/tmp/t    # build a lookup table from /tmp/t
 MSG
   exit 1
 fi
-mkdir -p "$top/run"
+[ -d "$top/run" ] || "$build/bin/posthorn" init "$top/run"
 exec "$build/bin/posthorn" -c "$top/run" start
