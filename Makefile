@@ -91,7 +91,8 @@ FUZZ_FLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undef
   -fno-sanitize-recover=undefined
 FUZZ_SRCS := $(sort $(wildcard t/fuzz/*_fuzz.cc))
 FUZZERS := $(FUZZ_SRCS:t/fuzz/%_fuzz.cc=$(BUILD)/fuzz/%)
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o) \
+  $(patsubst $(BUILD)/obj/%,$(BUILD)/fuzzobj/%,$(PROGRAM_PARTS))
 
 .PHONY: all build deps deps-test deps-run deps-fuzz test unit fuzz-smoke integration run bench \
   fuzz install clean
