@@ -81,10 +81,16 @@ Result<Downgraded> downgrade_8bit(std::string_view message) {
     if (has_8bit(m.header(p))) out.header_8bit = true;
     plan_part(m, i, eol, edits);
   }
-  std::sort(edits.begin(), edits.end(),
-            [](const Edit& a, const Edit& b) { return a.range.begin < b.range.begin; });
+  // Stable: a part without header lines has an empty header range at the
+  // very offset where its body starts, and the header edit must come first.
+  std::stable_sort(edits.begin(), edits.end(),
+                   [](const Edit& a, const Edit& b) { return a.range.begin < b.range.begin; });
   std::size_t pos = 0;
   for (const auto& e : edits) {
+    // Edits never overlap (headers and leaf bodies are disjoint); if they
+    // did, splicing would duplicate or lose content, so refuse instead.
+    if (e.range.begin < pos || e.range.end < e.range.begin)
+      return make_error(Errc::invalid, "MIME structure with overlapping parts");
     out.message.append(message.substr(pos, e.range.begin - pos));
     out.message += e.text;
     pos = e.range.end;

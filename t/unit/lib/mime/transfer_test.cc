@@ -238,3 +238,22 @@ TEST_CASE("downgrade keeps the structure for random 8-bit bodies", "[mime]") {
     }
   }
 }
+
+TEST_CASE("downgrade of a part without header lines keeps every part once", "[mime]") {
+  // The part's first line is not a header field, so its header range is
+  // empty at the offset where its body starts: the header edit and the body
+  // edit start at the same offset (a fuzz finding: the splice duplicated the
+  // rest of the message when they came in the wrong order).
+  // Enough parts that the edit list is sorted by more than insertion sort.
+  std::string msg = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 20; ++i) msg += "--b\r\ncaf\xe9 first\r\n";
+  msg += "--b\r\nContent-Type: text/plain\r\n\r\nna\xefve\r\n--b--\r\n";
+  Message before = parse(msg);
+  auto d = downgrade_8bit(msg);
+  REQUIRE(d);
+  Message after = parse(d->message);
+  CHECK(after.parts.size() == before.parts.size());
+  CHECK(d->message.find("--b--") == d->message.rfind("--b--"));
+  CHECK(d->message.find("caf=E9 first") != std::string::npos);
+  CHECK(d->message.find("na=EFve") != std::string::npos);
+}
