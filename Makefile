@@ -97,6 +97,9 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o) \
 .PHONY: all build deps deps-test deps-run deps-fuzz test unit fuzz-smoke integration run bench \
   fuzz install clean
 .DEFAULT_GOAL := all
+# Objects reached only through pattern rules (fuzzers, benchmarks) are kept:
+# make would otherwise delete them as intermediates and rebuild them each run.
+.SECONDARY:
 
 all: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) build
