@@ -120,10 +120,10 @@ Result<void> Folder::store(const std::vector<std::uint32_t>& uids, FlagOp op, co
   auto kw = keyword_bits(set.keywords, op != FlagOp::remove);
   if (!kw) return std::move(kw).error();
   unsigned change = set.flags & kAllFlags;
-  std::vector<std::uint32_t> todo = sorted_unique(uids);
-  for (int attempt = 0; attempt < 3 && !todo.empty(); ++attempt) {
+  std::vector<std::uint32_t> remaining = sorted_unique(uids);
+  for (int attempt = 0; attempt < 3 && !remaining.empty(); ++attempt) {
     std::vector<std::uint32_t> again;
-    for (std::uint32_t uid : todo) {
+    for (std::uint32_t uid : remaining) {
       const Message* m = snap_.find(uid);
       if (!m) continue;  // expunged
       bool vanished = false;
@@ -135,7 +135,7 @@ Result<void> Folder::store(const std::vector<std::uint32_t>& uids, FlagOp op, co
     if (!again.empty()) {
       if (auto s = scan_locked(SyncMode::keep_new); !s) return s;
     }
-    todo = std::move(again);
+    remaining = std::move(again);
   }
   return {};
 }
@@ -259,10 +259,10 @@ Result<CopyResult> Folder::move_to(Folder& dest, const std::vector<std::uint32_t
 }
 
 Result<std::vector<std::uint32_t>> Folder::remove_locked(const std::vector<std::uint32_t>& uids) {
-  std::vector<std::uint32_t> gone, todo = sorted_unique(uids);
-  for (int attempt = 0; attempt < 2 && !todo.empty(); ++attempt) {
+  std::vector<std::uint32_t> gone, remaining = sorted_unique(uids);
+  for (int attempt = 0; attempt < 2 && !remaining.empty(); ++attempt) {
     std::vector<std::uint32_t> again;
-    for (std::uint32_t uid : todo) {
+    for (std::uint32_t uid : remaining) {
       const Message* m = snap_.find(uid);
       if (!m) continue;
       if (::unlink(m->path.c_str()) == 0) gone.push_back(uid);
@@ -272,7 +272,7 @@ Result<std::vector<std::uint32_t>> Folder::remove_locked(const std::vector<std::
     if (!again.empty()) {
       if (auto s = scan_locked(SyncMode::keep_new); !s) return std::move(s).error();
     }
-    todo = std::move(again);
+    remaining = std::move(again);
   }
   std::sort(gone.begin(), gone.end());
   auto& msgs = snap_.messages;
