@@ -136,8 +136,9 @@ def count_files(d):
 class PosthornInstance:
     name = "posthorn"
 
-    def __init__(self, build, base):
+    def __init__(self, build, base, deliver=True):
         self.build = pathlib.Path(build).resolve()
+        self.deliver = deliver
         self.dir = pathlib.Path(base) / "posthorn"
         self.dir.mkdir(parents=True)
         self.port = free_port()
@@ -160,15 +161,19 @@ class PosthornInstance:
             main.update(virtual_uid_maps=f"static:{os.getuid()}",
                         virtual_gid_maps=f"static:{os.getgid()}")
         (self.dir / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
-        (self.dir / "master.cf").write_text(
-            f"127.0.0.1:{self.port} inet n - n - - smtpd\n"
-            "qmgr unix n - n 300 1 qmgr\n"
-            "local unix - n n - - local\n"
-            "virtual unix - n n - - local\n")
+        services = f"127.0.0.1:{self.port} inet n - n - - smtpd\n"
+        if deliver:  # without them mail stays in incoming/: acceptance alone is measured
+            services += ("qmgr unix n - n 300 1 qmgr\n"
+                         "local unix - n n - - local\n"
+                         "virtual unix - n n - - local\n")
+        (self.dir / "master.cf").write_text(services)
 
     def missing(self):
-        return [p for p in ("posthorn", "master", "smtpd", "qmgr", "local")
-                if not (self.build / "bin" / p).exists()]
+        progs = ("posthorn", "master", "smtpd") + (("qmgr", "local") if self.deliver else ())
+        return [p for p in progs if not (self.build / "bin" / p).exists()]
+
+    def queued(self):
+        return count_files(self.dir / "spool" / "incoming")
 
     def start(self):
         r = subprocess.run([str(self.build / "bin" / "posthorn"), "-c", str(self.dir), "start"],
@@ -191,7 +196,7 @@ class PosthornInstance:
 class PostfixInstance:
     name = "postfix"
 
-    def __init__(self, base):
+    def __init__(self, base, deliver=True):
         self.dir = pathlib.Path(base) / "postfix"
         self.dir.mkdir(parents=True)
         self.port = free_port()
@@ -219,12 +224,14 @@ virtual_mailbox_base = {d}/mail
 virtual_mailbox_maps = static:user/
 virtual_uid_maps = static:{nobody.pw_uid}
 virtual_gid_maps = static:{nobody.pw_gid}
-""")
+""" + ("" if deliver else "in_flow_delay = 0\n"))  # no qmgr hands out flow tokens
         master = pathlib.Path("/etc/postfix/master.cf").read_text().splitlines()
         out = []
         for line in master:
             if line.startswith("smtp ") and " inet " in line:
                 line = f"127.0.0.1:{self.port}      inet  n       -       n       -       -       smtpd"
+            if not deliver and line.split()[:2] == ["qmgr", "unix"]:
+                continue  # mail stays in incoming/: acceptance alone is measured
             out.append(line)
         (d / "master.cf").write_text("\n".join(out) + "\n")
 
@@ -245,6 +252,9 @@ virtual_gid_maps = static:{nobody.pw_gid}
 
     def delivered(self):
         return count_files(self.maildir / "new")
+
+    def queued(self):
+        return count_files(self.dir / "spool" / "incoming")
 
     def stop(self):
         subprocess.run(["script", "-qc", f"{POSTFIX} -c {self.dir} stop", "/dev/null"],
