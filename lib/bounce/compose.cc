@@ -6,6 +6,8 @@
 //   3. a boundary that none of the parts contains;
 //   4. the header section and the envelope.
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <stdexcept>
 
 #include "lib/base/file.h"
@@ -165,7 +167,10 @@ std::string part_header(std::string_view description, std::string_view type,
   return out + "\r\n";
 }
 
-// A boundary (RFC 2046 5.1.1: at most 70 characters) found in no part.
+// A boundary (RFC 2046 5.1.1: at most 70 characters) found in no part. The
+// readable first choice names the message like Postfix's does; content that
+// holds it (a notice about a notice, or a sender who guessed it) gets 64
+// random bits instead, which nobody can guess ahead.
 std::string pick_boundary(const queue::QueueFile& original, const Settings& s,
                           Clock::time_point now, const std::vector<std::string_view>& parts) {
   std::string host;
@@ -174,13 +179,17 @@ std::string pick_boundary(const queue::QueueFile& original, const Settings& s,
         c == '-')
       host += c;
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  std::string base = cat(original.id.str(), ".", secs, "/", host).substr(0, 60);
+  std::string base = cat(original.id.str(), ".", secs, "/", host).substr(0, 48);
   std::string b = base;
-  for (unsigned n = 1;; ++n) {
+  std::random_device rd;
+  for (;;) {
     bool clash = std::any_of(parts.begin(), parts.end(),
                              [&](std::string_view p) { return p.find(b) != std::string_view::npos; });
     if (!clash) return b;
-    b = cat(base, ".", n);
+    std::uint64_t bits = (std::uint64_t{rd()} << 32) ^ rd();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+    b = cat(base, "=_", hex);
   }
 }
 
