@@ -48,6 +48,15 @@ std::string status_for(const DsnRecipient& r, std::string_view action) {
   return "2.0.0";
 }
 
+// Template text for a header: its octets as the template's charset has them,
+// only control characters made spaces (peer text goes through one_line()).
+std::string header_text(std::string_view s) {
+  std::string out(trim(s));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
@@ -152,7 +161,7 @@ Returned returned_part(const queue::QueueFile& original, Kind kind, const Plan& 
   if (h.ends_with("\r\n\r\n")) h.remove_suffix(2);
   else if (h == "\r\n") h = {};
   if (h.size() > s.bounce_size_limit) {  // cut at a line end within the limit
-    std::size_t cut = h.rfind('\n', s.bounce_size_limit);
+    std::size_t cut = h.rfind('\n', s.bounce_size_limit - 1);
     h = h.substr(0, cut == std::string_view::npos ? 0 : cut + 1);
   }
   return {plan.global ? "message/global-headers" : "text/rfc822-headers",
@@ -193,6 +202,30 @@ std::string pick_boundary(const queue::QueueFile& original, const Settings& s,
   }
 }
 
+// 4. The header section, in the order Postfix writes it.
+std::string header_section(const Template& t, const Plan& plan, const Settings& s,
+                           Clock::time_point now, std::string_view boundary, bool eight_bit) {
+  // From: the template's "ADDRESS (comment)", the address qualified.
+  std::string_view from = trim(t.from);
+  std::size_t sp = from.find_first_of(" \t");
+  std::string from_field = cleanup::qualify(one_line(from.substr(0, sp), false), s.myhostname);
+  if (sp != std::string_view::npos)
+    from_field += " " + encode_header_text(header_text(from.substr(sp)), t.charset);
+  std::string h;
+  h += field("Date", cleanup::rfc5322_date(now));
+  h += field("From", from_field);
+  h += field("Subject", encode_header_text(header_text(plan.subject), t.charset));
+  h += field("To", plan.to);
+  h += field("Auto-Submitted", "auto-replied");
+  h += field("MIME-Version", "1.0");
+  h += cat("Content-Type: multipart/report; report-type=",
+           plan.global ? "global-delivery-status" : "delivery-status", ";\r\n\tboundary=\"",
+           boundary, "\"\r\n");
+  if (eight_bit) h += field("Content-Transfer-Encoding", "8bit");
+  h += field("Message-ID", cleanup::new_message_id(now, s.myhostname));
+  return h + "\r\n";
+}
+
 Notice assemble(const queue::QueueFile& original, Kind kind,
                 const std::vector<DsnRecipient>& rcpts, const Settings& s, Clock::time_point now,
                 const Plan& plan) {
@@ -216,27 +249,8 @@ Notice assemble(const queue::QueueFile& original, Kind kind,
   body += ret.content;
   body += cat("\r\n--", boundary, "--\r\n");
 
-  // From: the template's "ADDRESS (comment)", the address qualified.
-  std::string_view from = trim(t.from);
-  std::size_t sp = from.find_first_of(" \t");
-  std::string from_addr = cleanup::qualify(one_line(from.substr(0, sp), false), s.myhostname);
-  std::string from_rest = sp == std::string_view::npos ? "" : std::string(trim(from.substr(sp)));
-
   Notice n;
-  std::string& h = n.headers;
-  h += field("Date", cleanup::rfc5322_date(now));
-  h += field("From", from_rest.empty() ? from_addr
-                                       : cat(from_addr, " ", encode_header_text(one_line(from_rest, true), t.charset)));
-  h += field("Subject", encode_header_text(one_line(plan.subject, true), t.charset));
-  h += field("To", plan.to);
-  h += field("Auto-Submitted", "auto-replied");
-  h += field("MIME-Version", "1.0");
-  h += cat("Content-Type: multipart/report; report-type=",
-           plan.global ? "global-delivery-status" : "delivery-status", ";\r\n\tboundary=\"",
-           boundary, "\"\r\n");
-  if (has_8bit(body)) h += field("Content-Transfer-Encoding", "8bit");
-  h += field("Message-ID", cleanup::new_message_id(now, s.myhostname));
-  h += "\r\n";
+  n.headers = header_section(t, plan, s, now, boundary, has_8bit(body));
   n.body = std::move(body);
 
   queue::Recipient to;

@@ -639,4 +639,19 @@ TEST_CASE("templates from bounce_template_file shape the notice", "[bounce][comp
   CHECK_THAT(std::string(p->body(p->text)),
              Catch::StartsWith("Leider konnte Ihre Nachricht nicht zugestellt werden.\r\n\r\n"
                                "Ihr Mailsystem\r\n\r\n<bob@example.net>: "));
+
+  // Another charset: its octets are kept and labelled, peer text stays ASCII.
+  s.delay.charset = "iso-8859-1";
+  s.delay.subject = "Verz\xf6gert";
+  s.delay.text = "Ihre Nachricht ist verz\xf6gert.\n";
+  std::vector<DsnRecipient> rcpts = failed_rcpts();
+  rcpts[0].diagnostic = "452 4.2.2 Postfach \xc3\xbc" "berf\xc3\xbcllt";
+  auto d = compose(original(), Kind::delay, rcpts, s, kNow);
+  REQUIRE(d);
+  auto pd = parse_notice(*d);
+  check_well_formed(*d, *pd);
+  CHECK(mime::decode_header_text(pd->header.get("Subject")) == "Verz\xc3\xb6gert");
+  CHECK(*pd->text->content_type.param("charset") == "iso-8859-1");
+  CHECK_THAT(std::string(pd->body(pd->text)), Catch::StartsWith("Ihre Nachricht ist verz\xf6gert.\r\n"));
+  CHECK_THAT(std::string(pd->body(pd->text)), Catch::Contains("452 4.2.2 Postfach ?berf?llt"));
 }
