@@ -75,7 +75,7 @@ Result<std::vector<Reason>> read_reasons(const Spool& spool, QueueName log, cons
 // `all` wins over an earlier one for the same index, whatever their times).
 std::vector<Reason> latest_per_recipient(const std::vector<Reason>& all);
 
-// Removes LOG/ID; a missing file is success. Errors: Errc::io.
+// Removes LOG/ID; a missing file is success. Errors: Errc::io, Errc::permission.
 Result<void> remove_reasons(const Spool& spool, QueueName log, const QueueId& id);
 
 // The records of a whole log's text, as read_reasons() finds them; `skipped`
