@@ -167,6 +167,7 @@ constexpr Param kParams[] = {
 
   // Bounces and notices.
   {"bounce_size_limit", T::size, "50000", kPositive, "Most of the original message returned in a bounce, in bytes.", {}},
+  {"bounce_template_file", T::string, "", kAny, "File with the texts of delivery status notifications, in bounce(5) template format; empty: built-in texts.", {}},
   {"notify_classes", T::list, "resource, software", kAny, "Problems reported to the postmaster.", "bounce|2bounce|data|delay|policy|protocol|resource|software"},
   {"bounce_notice_recipient", T::string, "postmaster", kAny, "Recipient of bounce notices.", {}},
   {"2bounce_notice_recipient", T::string, "postmaster", kAny, "Recipient of undeliverable bounces.", {}},
