@@ -42,6 +42,7 @@ Result<std::string> normalize_address(std::string_view written) {
     auto u = address::unquote_local(local, o);
     if (!u) return make_error(Errc::parse, cat("bad local part in ", printable(a)));
     local = *u;
+    if (local.empty()) return make_error(Errc::parse, cat("empty local part in ", printable(a)));
   }
   if (p.domain.empty()) {
     if (a.back() == '@') return make_error(Errc::parse, cat("empty domain in ", printable(a)));

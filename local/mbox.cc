@@ -186,15 +186,12 @@ Outcome append_mbox(const MboxTarget& t, std::string_view data) {
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) std::this_thread::sleep_for(t.locks.delay);
     std::string why;
-    DotLock dot(t);
-    if (t.locks.dotlock) {
-      Try d = dot.take(why);
-      if (d == Try::busy) continue;
-      if (d == Try::failed) return Outcome::deferred("4.3.0", cannot(t, why));
+    Fd fd;
+    {
+      auto id = EffectiveIdentity::become(t.who, true);
+      if (!id) return Outcome::deferred("4.3.0", cannot(t, id.error().detail));
+      fd.reset(::open(t.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
     }
-    auto id = EffectiveIdentity::become(t.who, true);
-    if (!id) return Outcome::deferred("4.3.0", cannot(t, id.error().detail));
-    Fd fd(::open(t.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
     if (!fd) {
       std::string e = errno == ELOOP ? std::string("file is a symbolic link") : std::strerror(errno);
       return Outcome::deferred("4.3.0", cannot(t, cat("cannot open file: ", e)));
@@ -202,19 +199,28 @@ Outcome append_mbox(const MboxTarget& t, std::string_view data) {
     std::uint64_t size = 0;
     auto regular = check_opened(t, fd.get(), size);
     if (!regular) return Outcome::deferred("4.3.0", cannot(t, regular.error().detail));
+    // Only regular files are locked (a device such as /dev/null is not).
+    DotLock dot(t);
     if (*regular) {
+      if (t.locks.dotlock) {
+        Try d = dot.take(why);
+        if (d == Try::busy) continue;
+        if (d == Try::failed) return Outcome::deferred("4.3.0", cannot(t, why));
+      }
       Try k = kernel_locks(fd.get(), t.locks, why);
       if (k == Try::busy) continue;
       if (k == Try::failed) return Outcome::deferred("4.3.0", cannot(t, why));
-      // Re-read the size under the lock: another writer may have appended.
+      // The size under the lock: another writer may have appended meanwhile.
       if (auto again = check_opened(t, fd.get(), size); !again)
         return Outcome::deferred("4.3.0", cannot(t, again.error().detail));
       if (t.limit > 0 && size + data.size() > t.limit)
         return Outcome::bounced("5.2.2", cannot(t, cat("mailbox full (size limit ", t.limit, " bytes)")));
     }
+    auto id = EffectiveIdentity::become(t.who, true);
+    if (!id) return Outcome::deferred("4.3.0", cannot(t, id.error().detail));
     return write_message(t, fd.get(), data, size, *regular);
-    // fd closes (kernel locks go), then the identity returns to root, then
-    // the dot lock is removed with its own identity.
+    // Going out of scope: root again, the dot lock removed (with its own
+    // identity), the file closed (the kernel locks go with it).
   }
   return Outcome::deferred("4.2.0", cannot(t, "mailbox is locked: unable to lock for exclusive access"));
 }

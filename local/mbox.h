@@ -5,7 +5,11 @@
 //   1. (spool mailboxes, as root) create the mailbox owned by the user when
 //      it does not exist yet, since the user may not create files in the
 //      spool directory
-//   2. lock: the dot lock PATH.lock (O_EXCL; one older than stale_lock_time
+//   2. open for appending (O_NOFOLLOW: never through a symlink), creating it
+//      0600; check it: a regular file with one link (or a character device
+//      such as /dev/null, written without locks), owned by the user when
+//      local runs as root
+//   3. lock: the dot lock PATH.lock (O_EXCL; one older than stale_lock_time
 //      is removed), then the kernel locks on the open file (fcntl and/or
 //      flock), each per the lock list (mailbox_delivery_lock,
 //      virtual_mailbox_lock). Busy -> release what was taken, wait
@@ -13,9 +17,6 @@
 //      delivery is deferred 4.2.0 "mailbox is locked". A dot lock that cannot
 //      be created for lack of permission is done without (Postfix: "dot lock
 //      may fail"), as readers that need one cannot have made it either.
-//   3. check what was opened: not a symlink (O_NOFOLLOW), a regular file with
-//      one link (or a character device such as /dev/null, written without
-//      locks), owned by the user when local runs as root
 //   4. the size limit (0 = none): existing size + this message over it ->
 //      bounced 5.2.2 "mailbox full", nothing written
 //   5. append with write(2) (O_APPEND), fsync; on any error ftruncate back to
