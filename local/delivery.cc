@@ -68,6 +68,17 @@ Result<std::string> read_list_file(const std::string& path, uid_t& owner) {
   return text;
 }
 
+// A file problem in words for a reason text (the detail, with paths and
+// errno, goes to the log).
+std::string_view file_problem(Errc c) {
+  switch (c) {
+    case Errc::not_found: return "no such file";
+    case Errc::permission: return "permission denied";
+    case Errc::too_large: return "file too large";
+    default: return "read error";
+  }
+}
+
 class Delivery {
  public:
   Delivery(const Job& job, const deliver::Rcpt& rcpt)
@@ -103,6 +114,11 @@ class Delivery {
 
   Outcome local_recipient(const Frame& f) {
     AddressParts parts = split_address(f.address);
+    if (!parts.local.empty() && parts.local.front() == '"') {  // decisions use the bare name
+      address::Options o;
+      o.smtputf8 = true;
+      if (auto u = address::unquote_local(parts.local, o)) parts.local = *u;
+    }
     const std::string local = to_lower(parts.local);
     address::LocalSplit split = address::split_extension(local, s_.recipient_delimiter);
     if (!iequals(f.exp_from, local)) {
@@ -120,7 +136,7 @@ class Delivery {
       log::warn("user lookup for ", printable(split.base), ": ", account.error().detail);
       return Outcome::deferred("4.3.0", "user lookup error");
     }
-    if (!*account) return unknown(f, split, local, parts.domain);
+    if (!*account) return unknown(f, split, local);
     if (!iequals(f.exp_from, (*account)->name)) {
       if (auto fw = dot_forward(f, **account, split, local, parts.domain)) return std::move(*fw);
     }
@@ -202,27 +218,16 @@ class Delivery {
     return std::nullopt;
   }
 
-  Outcome unknown(const Frame& f, const address::LocalSplit& split, const std::string& local,
-                  const std::string& domain) {
+  Outcome unknown(const Frame& f, const address::LocalSplit& split, const std::string& local) {
     if (!s_.luser_relay.empty()) {
-      Attributes attrs{{"user", split.base}, {"local", local}, {"domain", domain},
-                       {"recipient", f.address}};
-      if (split.delimiter != '\0') {
-        attrs["extension"] = split.extension;
-        attrs["recipient_delimiter"] = std::string(1, split.delimiter);
-      }
-      auto e = local_expand(s_.luser_relay, attrs, s_.forward_filter);
-      std::optional<std::string> addr;
-      if (e && *e) {
-        if (auto n = normalize_address(**e)) addr = qualify(*n);
-      }
-      if (!addr) {
-        log::warn("luser_relay: cannot make an address of ", printable(s_.luser_relay));
+      auto n = normalize_address(s_.luser_relay);
+      if (!n) {
+        log::warn("luser_relay: not an address: ", printable(s_.luser_relay));
         return Outcome::deferred("4.3.5", "mail system configuration error");
       }
       Frame child = next(f);
       child.exp_from = local;
-      return single_address(child, *addr);
+      return single_address(child, qualify(*n));
     }
     return Outcome::bounced("5.1.1", cat("unknown user: \"", printable(split.base), "\""));
   }
@@ -306,7 +311,12 @@ class Delivery {
           x.parts.push_back(recipient(self));
           return;
         }
-        if (!been_here(cat("address:", to_lower(addr)))) x.addresses.push_back(addr);
+        // Addresses are made unique within this expansion only: the same
+        // address met again deeper down (a1 -> a2 -> a1) must reach the
+        // loop limit, not vanish as a duplicate.
+        for (const std::string& a : x.addresses)
+          if (iequals(a, addr)) return;
+        x.addresses.push_back(addr);
         return;
       }
       case Destination::Kind::command:
@@ -351,7 +361,7 @@ class Delivery {
     if (!text) {
       log::warn(":include: ", text.error().detail);
       x.parts.push_back(Outcome::deferred("4.3.0", cat("cannot open include file ", path, ": ",
-                                                       errc_name(text.error().code))));
+                                                       file_problem(text.error().code))));
       return;
     }
     Frame child = next(f);

@@ -32,7 +32,8 @@
 // collected, and a single one in a local domain is delivered directly, while
 // any other set goes into ONE new queue file (forward_queue.h), and the
 // recipient is "sent" with the text "forwarded as NEWID". Duplicates are
-// dropped (duplicate_filter_limit entries are remembered per recipient).
+// dropped: a command, file or :include: file once per recipient (up to
+// duplicate_filter_limit remembered), an address once per expansion.
 // Loops: a Delivered-To: field equal to the recipient at any level bounces
 // 5.4.6 "mail forwarding loop for ADDR"; nesting deeper than 100 levels
 // bounces 5.4.6 "alias database loop for NAME".
