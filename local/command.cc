@@ -76,13 +76,16 @@ int ms_left(Clock::time_point deadline) {
   return left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 60'000));
 }
 
-// Waits for the child to end, until the deadline. true: reaped into status.
-bool reap(pid_t pid, int& status, Clock::time_point deadline) {
+enum class Reaped { yes, lost, not_yet };
+
+// Waits for the child to end, until the deadline. `lost`: waitpid failed
+// (the exit status cannot be known).
+Reaped reap(pid_t pid, int& status, Clock::time_point deadline) {
   for (;;) {
     pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return true;
-    if (r < 0 && errno != EINTR) return true;  // not our child any more: nothing to wait for
-    if (Clock::now() >= deadline) return false;
+    if (r == pid) return Reaped::yes;
+    if (r < 0 && errno != EINTR) return Reaped::lost;
+    if (Clock::now() >= deadline) return Reaped::not_yet;
     ::usleep(5000);
   }
 }
@@ -99,85 +102,104 @@ std::vector<std::string> command_argv(std::string_view command, std::string_view
   return words;
 }
 
-CommandEnd run_command(const CommandSpec& spec, std::string_view input) {
-  CommandEnd end;
-  const std::vector<std::string> argv = command_argv(spec.command, spec.shell);
+namespace {
+
+// The parent's side of a started command.
+struct Running {
+  pid_t pid = -1;
+  Fd in;     // its standard input
+  Fd out;    // its standard output and error
+  Fd pidfd;  // readable once it has ended (invalid where the kernel has none)
+};
+
+Result<Running> spawn(const CommandSpec& spec, const std::vector<std::string>& argv) {
   int in_pipe[2], out_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0) {
-    end.how = CommandEnd::How::not_started;
-    end.error = cat("pipe: ", std::strerror(errno));
-    return end;
-  }
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd in_r(in_pipe[0]), in_w(in_pipe[1]);
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
-    end.how = CommandEnd::How::not_started;
-    end.error = cat("pipe: ", std::strerror(errno));
-    return end;
-  }
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
-  const Clock::time_point deadline = Clock::now() + spec.time_limit;
   pid_t pid = ::fork();
-  if (pid < 0) {
-    end.how = CommandEnd::How::not_started;
-    end.error = cat("fork: ", std::strerror(errno));
-    return end;
-  }
+  if (pid < 0) return sys_error("fork");
   if (pid == 0) child(spec, argv, in_r.get(), out_w.get());
-  in_r.reset();
-  out_w.reset();
   ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(out_r.get(), F_SETFL, O_NONBLOCK);
-  // The child's end also shows as the pidfd becoming readable, so a command
-  // that left a background process holding its output is not waited for.
-  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  Running r;
+  r.pid = pid;
+  r.in = std::move(in_w);
+  r.out = std::move(out_r);
+  r.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  return r;
+}
 
+void keep(std::string& output, const char* buf, ssize_t got, std::size_t max) {
+  std::size_t room = max - std::min(max, output.size());
+  output.append(buf, std::min(static_cast<std::size_t>(got), room));
+}
+
+// Feeds the input and collects the output until the output ends, the
+// command ends (so a background process that holds the output open is not
+// waited for) or the deadline passes.
+void exchange(Running& c, std::string_view input, Clock::time_point deadline, std::size_t max,
+              std::string& output) {
   std::size_t written = 0;
   bool out_open = true, exited = false;
-  if (input.empty()) in_w.reset();
+  if (input.empty()) c.in.reset();
   while (out_open && !exited) {
     pollfd p[3];
-    int n = 0, iw = -1, ir = -1, ip = -1;
-    if (in_w) p[iw = n++] = {in_w.get(), POLLOUT, 0};
-    p[ir = n++] = {out_r.get(), POLLIN, 0};
-    if (pidfd) p[ip = n++] = {pidfd.get(), POLLIN, 0};
+    int n = 0, iw = -1, ip = -1;
+    const int ir = n++;
+    p[ir] = {c.out.get(), POLLIN, 0};
+    if (c.in) p[iw = n++] = {c.in.get(), POLLOUT, 0};
+    if (c.pidfd) p[ip = n++] = {c.pidfd.get(), POLLIN, 0};
     int left = ms_left(deadline);
     if (left == 0) break;
     int r = ::poll(p, static_cast<nfds_t>(n), left);
     if (r < 0 && errno != EINTR) break;
     if (r <= 0) continue;
     if (iw >= 0 && p[iw].revents) {
-      ssize_t w = ::write(in_w.get(), input.data() + written, std::min<std::size_t>(input.size() - written, 65536));
+      ssize_t w = ::write(c.in.get(), input.data() + written,
+                          std::min<std::size_t>(input.size() - written, 65536));
       if (w > 0) written += static_cast<std::size_t>(w);
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) in_w.reset();
+      // EPIPE: the command does not want (the rest of) its input.
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) c.in.reset();
     }
     if (p[ir].revents) {
       char buf[8192];
-      ssize_t got = ::read(out_r.get(), buf, sizeof buf);
-      if (got > 0) {
-        std::size_t keep = std::min<std::size_t>(static_cast<std::size_t>(got), spec.max_output - std::min(spec.max_output, end.output.size()));
-        end.output.append(buf, keep);
-      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-        out_open = false;
-      }
+      ssize_t got = ::read(c.out.get(), buf, sizeof buf);
+      if (got > 0) keep(output, buf, got, max);
+      else if (got == 0 || (errno != EAGAIN && errno != EINTR)) out_open = false;
     }
     if (ip >= 0 && p[ip].revents) exited = true;
   }
   // What the command wrote just before it ended.
-  for (char buf[8192]; out_open;) {
-    ssize_t got = ::read(out_r.get(), buf, sizeof buf);
-    if (got <= 0) break;
-    end.output.append(buf, std::min<std::size_t>(static_cast<std::size_t>(got), spec.max_output - std::min(spec.max_output, end.output.size())));
-  }
-  in_w.reset();
-  int status = 0;
-  if (!reap(pid, status, deadline)) {
-    ::kill(-pid, SIGKILL);
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    end.how = CommandEnd::How::timed_out;
+  char buf[8192];
+  for (ssize_t got; out_open && (got = ::read(c.out.get(), buf, sizeof buf)) > 0;) keep(output, buf, got, max);
+  c.in.reset();
+}
+
+}  // namespace
+
+CommandEnd run_command(const CommandSpec& spec, std::string_view input) {
+  CommandEnd end;
+  const Clock::time_point deadline = Clock::now() + spec.time_limit;
+  auto c = spawn(spec, command_argv(spec.command, spec.shell));
+  if (!c) {
+    end.how = CommandEnd::How::not_started;
+    end.error = c.error().detail;
     return end;
   }
-  if (WIFSIGNALED(status)) {
+  exchange(*c, input, deadline, spec.max_output, end.output);
+  int status = 0;
+  Reaped r = reap(c->pid, status, deadline);
+  if (r == Reaped::not_yet) {  // the time limit: the whole session goes
+    ::kill(-c->pid, SIGKILL);
+    ::kill(c->pid, SIGKILL);
+    while (::waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {}
+    end.how = CommandEnd::How::timed_out;
+  } else if (r == Reaped::lost) {  // never guess success
+    end.how = CommandEnd::How::not_started;
+    end.error = cat("no exit status: ", std::strerror(errno));
+  } else if (WIFSIGNALED(status)) {
     end.how = CommandEnd::How::signaled;
     end.code = WTERMSIG(status);
   } else {

@@ -246,7 +246,11 @@ class Delivery {
                          render_for(Style::mbox, f, true));
     }
     std::string spool = s_.mail_spool_directory;
-    if (!spool.empty() && spool.back() == '/')
+    if (spool.empty()) {
+      log::warn("mail_spool_directory and home_mailbox are both empty");
+      return Outcome::deferred("4.3.5", "mail system configuration error");
+    }
+    if (spool.back() == '/')
       return deliver_maildir({cat(spool, a.name, "/"), who, s_.mailbox_size_limit},
                              render_for(Style::maildir, f, true));
     return append_mbox({cat(spool, "/", a.name), who, s_.mailbox_size_limit, s_.mailbox_lock, true, false, "mailbox"},

@@ -47,16 +47,20 @@ namespace {
 
 using namespace posthorn;
 
-// How often open connections are counted to end their Jobs (see below).
-constexpr std::chrono::milliseconds kReconcile{200};
+// How often open connections are counted to end their Jobs (see below):
+// short, so that master soon sees a process idle again and hands it the next
+// connection instead of starting another process; the timer runs only while
+// a connection is open.
+constexpr std::chrono::milliseconds kReconcile{25};
 
 struct Daemon {
   std::unique_ptr<local::Agent> agent;
   std::unique_ptr<ipc::Server> server;
   // One Job per open connection keeps the process busy, so master starts
-  // another process for the next connection. ipc::Server reports no closes,
-  // so the Jobs are matched to its connection count after each request and
-  // on a short timer while any is open.
+  // another process for the next connection. XXX: ipc::Server reports no
+  // closes, so the Jobs are matched to its connection count after each
+  // request and on a short timer while any is open; a close callback in
+  // ipc::Server would make the timer unnecessary.
   std::vector<service::Job> jobs;
   std::unique_ptr<event::Timer> reconcile;
 };
