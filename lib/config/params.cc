@@ -141,6 +141,11 @@ constexpr Param kParams[] = {
   {"local_command_shell", T::string, "", kAny, "Shell for |command deliveries; empty runs simple commands directly and others with /bin/sh.", {}},
   {"prepend_delivered_header", T::list, "command, file, forward", kAny, "Deliveries that get a Delivered-To: header.", "command|file|forward"},
   {"owner_request_special", T::boolean, "yes", kAny, "Give owner-list and list-request addresses special treatment.", {}},
+  {"forward_expansion_filter", T::string, "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", kAny, "Characters allowed in values substituted into forward_path; others become underscores.", {}},
+  {"command_expansion_filter", T::string, "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", kAny, "Characters allowed in the environment of |command deliveries; others become underscores.", {}},
+  {"deliver_lock_attempts", T::count, "20", kPositive, "Tries to lock a mailbox file before the delivery is deferred.", {}},
+  {"deliver_lock_delay", T::time, "1s", kPositive, "Pause between tries to lock a mailbox file.", {}},
+  {"stale_lock_time", T::time, "500s", kPositive, "Age after which a mailbox dot-lock file is removed as stale.", {}},
   {"unknown_local_recipient_reject_code", T::count, "550", kReplyCode, "SMTP reply code for an unknown local recipient.", {}},
 
   // Queue manager and scheduling.
