@@ -47,30 +47,11 @@ namespace {
 
 using namespace posthorn;
 
-// How often open connections are counted to end their Jobs (see below):
-// short, so that master soon sees a process idle again and hands it the next
-// connection instead of starting another process; the timer runs only while
-// a connection is open.
-constexpr std::chrono::milliseconds kReconcile{25};
-
 struct Daemon {
   std::unique_ptr<local::Agent> agent;
   std::unique_ptr<ipc::Server> server;
-  // One Job per open connection keeps the process busy, so master starts
-  // another process for the next connection. XXX: ipc::Server reports no
-  // closes, so the Jobs are matched to its connection count after each
-  // request and on a short timer while any is open; a close callback in
-  // ipc::Server would make the timer unnecessary.
-  std::vector<service::Job> jobs;
-  std::unique_ptr<event::Timer> reconcile;
 };
 std::unique_ptr<Daemon> daemon_state;
-
-void reconcile() {
-  Daemon& d = *daemon_state;
-  while (d.jobs.size() > d.server->connections()) d.jobs.pop_back();
-  if (d.jobs.empty()) d.reconcile->cancel();
-}
 
 std::optional<local::Rights> queue_owner(const config::Config& cfg) {
   if (!local::can_switch()) return std::nullopt;
@@ -88,28 +69,23 @@ void post_drop(service::Context& ctx) {
   d->agent = std::make_unique<local::Agent>(local::Settings::from_config(cfg, service),
                                             local::Tables::open(cfg), queue::Spool("."),
                                             queue_owner(cfg));
-  // The skeleton accepts on the listening socket; the Server gets a copy it
-  // never accepts on, and each accepted connection through adopt().
-  Fd listening(::dup(service::kListenFd));
-  if (!listening) throw std::runtime_error(sys_error("dup listening socket").detail);
+  // The skeleton accepts on the listening socket and hands each connection
+  // to the Server through adopt().
   ipc::ServerOptions o;
   o.protocol = deliver::kProtocol;
   o.idle_timeout = std::chrono::seconds(cfg.get_time("ipc_timeout"));
-  d->server = std::make_unique<ipc::Server>(ctx.loop(), std::move(listening), o);
-  d->server->stop_accepting();
+  d->server = std::make_unique<ipc::Server>(ctx.loop(), o);
   d->server->handle<deliver::Request>([](deliver::Request req, ipc::Replier r) {
     r.reply(daemon_state->agent->handle(req));
-    reconcile();
   });
-  d->reconcile = std::make_unique<event::Timer>(ctx.loop(), [] { reconcile(); });
   daemon_state = std::move(d);
 }
 
 void on_accept(service::Context&, event::Accepted a, service::Job job) {
-  Daemon& d = *daemon_state;
-  d.server->adopt(std::move(a.fd));
-  d.jobs.push_back(std::move(job));
-  if (!d.reconcile->pending()) d.reconcile->start_periodic(kReconcile);
+  // The connection's Job keeps the process busy (master starts another
+  // process for the next connection) until the connection ends.
+  auto held = std::make_shared<service::Job>(std::move(job));
+  daemon_state->server->adopt(std::move(a.fd), [held] { held->end(); });
 }
 
 }  // namespace

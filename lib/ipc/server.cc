@@ -11,6 +11,7 @@ namespace detail {
 struct ServerConn {
   Channel channel;
   PeerCred peer;
+  std::function<void()> on_closed;
   ServerConn(event::EventBase& base, Fd fd, ChannelOptions opts)
       : channel(base, std::move(fd), std::move(opts)) {}
 };
@@ -55,16 +56,20 @@ void Replier::send(const Frame& f) {
 }
 
 Server::Server(event::EventBase& base, Fd listening, ServerOptions opts)
-    : base_(base), opts_(std::move(opts)),
-      listener_(base, std::move(listening), [this](event::Accepted a) { adopt(std::move(a.fd)); }) {}
+    : base_(base), opts_(std::move(opts)) {
+  listener_.emplace(base, std::move(listening), [this](event::Accepted a) { adopt(std::move(a.fd)); });
+}
+
+Server::Server(event::EventBase& base, ServerOptions opts) : base_(base), opts_(std::move(opts)) {}
 
 Server::~Server() = default;
 
-void Server::adopt(Fd fd) {
+void Server::adopt(Fd fd, std::function<void()> on_closed) {
   PeerCred peer = peer_of(fd.get());
   auto c = std::make_shared<detail::ServerConn>(
       base_, std::move(fd), ChannelOptions{opts_.protocol, opts_.max_frame, opts_.idle_timeout});
   c->peer = peer;
+  c->on_closed = std::move(on_closed);
   detail::ServerConn* key = c.get();
   std::weak_ptr<detail::ServerConn> weak = c;
   c->channel.on_frame([this, weak](Frame f) {
@@ -74,7 +79,9 @@ void Server::adopt(Fd fd) {
     if (e.code != Errc::closed)
       log::warn(opts_.protocol.name, " server: connection from pid ", key->peer.pid, " closed: ",
                 e.detail);
+    std::function<void()> done = std::move(key->on_closed);
     conns_.erase(key);  // destroys the channel; it touches nothing after this callback
+    if (done) done();   // last: it may destroy the Server
   });
   conns_.emplace(key, std::move(c));
 }

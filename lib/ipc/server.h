@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -71,6 +72,9 @@ class Server {
  public:
   // Takes ownership of a listening UNIX socket (see listen_unix()).
   Server(event::EventBase& base, Fd listening, ServerOptions opts);
+  // A server without a socket of its own: connections come through adopt()
+  // (daemons whose lib/service skeleton accepts for them).
+  Server(event::EventBase& base, ServerOptions opts);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -86,10 +90,15 @@ class Server {
     };
   }
   // Takes a connection accepted elsewhere (or one end of a socketpair).
-  void adopt(Fd fd);
+  // `on_closed`, when given, runs once when that connection has ended and
+  // the server has forgotten it (a daemon ends the connection's
+  // service::Job there); it may destroy the Server.
+  void adopt(Fd fd, std::function<void()> on_closed = {});
   std::size_t connections() const { return conns_.size(); }
   // Stops accepting; open connections are served until they close.
-  void stop_accepting() { listener_.disable(); }
+  void stop_accepting() {
+    if (listener_) listener_->disable();
+  }
 
  private:
   friend struct detail::ServerConn;
@@ -97,7 +106,7 @@ class Server {
 
   event::EventBase& base_;
   ServerOptions opts_;
-  event::Listener listener_;
+  std::optional<event::Listener> listener_;
   std::map<std::string, std::function<void(const Frame&, Replier)>, std::less<>> handlers_;
   std::map<detail::ServerConn*, std::shared_ptr<detail::ServerConn>> conns_;
 };

@@ -218,3 +218,29 @@ TEST_CASE("the blocking call talks to an event-driven server", "[ipc][blocking]"
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().code == Errc::protocol);
 }
+
+TEST_CASE("a server without a socket serves adopted connections and reports each close",
+          "[ipc][server]") {
+  event::EventBase base;
+  Server server(base, ServerOptions{kProto});
+  server.handle<Echo>([](Echo e, Replier r) { r.reply(EchoReply{e.text, 1}); });
+  int closed = 0;
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+  server.adopt(Fd(sv[0]), [&] { ++closed; });
+  CHECK(server.connections() == 1);
+  {
+    auto c = std::make_unique<Client>(base, Fd(sv[1]), ClientOptions{kProto});
+    bool answered = false;
+    c->request(Echo{"hi"}, 5s, [&](Result<EchoReply> r) {
+      REQUIRE(r);
+      CHECK(r->text == "hi");
+      answered = true;
+    });
+    run_until(base, [&] { return answered; });
+    CHECK(closed == 0);  // served, still open
+  }
+  run_until(base, [&] { return closed == 1; });
+  CHECK(closed == 1);
+  CHECK(server.connections() == 0);
+}
