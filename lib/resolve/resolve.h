@@ -67,7 +67,9 @@
 //      before the next: user+ext@domain (pattern tables see only this
 //      one), user@domain, domain, then its parents (".parent", or "parent"
 //      when parent_domain_matches_subdomains lists transport_maps), then
-//      "*". The value is "transport:nexthop":
+//      "*" (read when the tables are opened and by refresh(), as Postfix
+//      caches it). Final recipients of one resolve() in the same domain
+//      share the domain's answer. The value is "transport:nexthop":
 //        ":" or ""       nothing changes;
 //        "smtp:"         the transport changes, the next hop becomes the
 //                        recipient's domain;
@@ -174,7 +176,9 @@ class Resolver {
   // contents; call it between queue runs, not per recipient (it stats every
   // table file). Result: the number of tables reopened. On an error (a
   // table that no longer opens) the old table stays in use and the error,
-  // naming the table, is returned; the others are still reopened.
+  // naming the table, is returned; the others are still reopened. A "*"
+  // in transport_maps whose value cannot be used is an error too, and the
+  // previous "*" stays.
   Result<int> refresh();
 
  private:

@@ -117,6 +117,7 @@ struct Resolver::Impl {
   TransportValue local_tv, virtual_tv, relay_tv, default_tv;
   std::string relayhost;
   bool transport_parent_style = false;
+  std::optional<TransportValue> wildcard;  // transport_maps' "*"
 
   Result<AddressClass> classify(std::string_view domain) const;
   Result<AddressClass> classify_lists(std::string_view domain) const;
@@ -124,9 +125,25 @@ struct Resolver::Impl {
   Outcome<std::optional<AliasMatch>> alias_lookup(const Mailbox& box, const std::string& text) const;
   Outcome<std::vector<Mailbox>> alias_results(const AliasMatch& m) const;
   Outcome<std::vector<Mailbox>> expand(const Mailbox& root) const;
-  Outcome<std::optional<TransportValue>> transport_lookup(const Mailbox& box,
-                                                          const std::string& text) const;
-  Outcome<Destination> destination(const Mailbox& box, bool forced_local) const;
+  // What one resolve() call learned about a domain, so that the recipients
+  // of a list in one domain cost one classification and one domain-level
+  // transport search.
+  struct DomainFacts {
+    std::string domain;
+    AddressClass cls;
+    bool transport_searched = false;
+    std::optional<TransportValue> transport;
+  };
+  Outcome<DomainFacts*> facts_of(std::string_view domain, std::vector<DomainFacts>& memo) const;
+  Outcome<std::optional<TransportValue>> transport_value(std::size_t table, std::string_view key,
+                                                         std::string_view value) const;
+  Outcome<std::optional<TransportValue>> address_transport(const std::string& text) const;
+  Outcome<std::optional<TransportValue>> domain_transport(std::string_view domain) const;
+  Result<std::optional<TransportValue>> find_wildcard() const;
+  static void apply(const TransportValue& v, std::string_view domain, Destination& d,
+                    bool& explicit_hop);
+  Outcome<Destination> destination(const Mailbox& box, bool forced_local,
+                                   std::vector<DomainFacts>& memo) const;
   Resolution resolve(std::string_view address) const;
   std::string table_name(std::size_t i) const { return cat(tables.param(i), ": ", tables[i].spec()); }
 };
@@ -293,47 +310,89 @@ Outcome<std::vector<Mailbox>> Resolver::Impl::expand(const Mailbox& root) const 
 
 // --- steps 3 to 5: transport and next hop ------------------------------------------
 
-Outcome<std::optional<TransportValue>> Resolver::Impl::transport_lookup(
-    const Mailbox& box, const std::string& text) const {
-  auto found = [&](std::size_t i, const std::string& key,
-                   const std::string& value) -> Outcome<std::optional<TransportValue>> {
-    auto tv = parse_transport_value(value);
-    if (!tv)
-      return config_failure(cat(table_name(i), ": ", printable(key), " -> \"", printable(value),
-                                "\": ", tv.error().detail));
-    return std::optional<TransportValue>(std::move(*tv));
-  };
-  // user+ext@domain, user@domain (the address forms without "@domain").
-  std::vector<std::string> keys;
-  for (std::string& k : maps::address_keys(text, maps::AddressLookup{delimiter, {}}))
-    if (k[0] != '@') keys.push_back(std::move(k));
-  const std::size_t address_forms = keys.size();
-  for (std::string& k : domain_keys(box.domain, transport_parent_style)) keys.push_back(std::move(k));
-  keys.emplace_back("*");
-  for (std::size_t n = 0; n < keys.size(); ++n) {
+Outcome<std::optional<TransportValue>> Resolver::Impl::transport_value(std::size_t table,
+                                                                      std::string_view key,
+                                                                      std::string_view value) const {
+  auto tv = parse_transport_value(value);
+  if (!tv)
+    return config_failure(cat(table_name(table), ": ", printable(key), " -> \"", printable(value),
+                              "\": ", tv.error().detail));
+  return std::optional<TransportValue>(std::move(*tv));
+}
+
+// transport(5)'s address forms: user+ext@domain (pattern tables see only
+// this one), then user@domain.
+Outcome<std::optional<TransportValue>> Resolver::Impl::address_transport(
+    const std::string& text) const {
+  bool first = true;
+  for (const std::string& key : maps::address_keys(text, maps::AddressLookup{delimiter, {}})) {
+    if (key[0] == '@') break;  // "@domain" is not a transport(5) form
     for (std::size_t i : transport_maps) {
       const maps::Table& t = tables[i];
-      if (t.is_pattern() && (n >= address_forms || keys[n] != text)) continue;
-      auto r = t.lookup(keys[n]);
+      if (t.is_pattern() && !first) continue;
+      auto r = t.lookup(key);
       if (!r)
         return lookup_failure("Transport table lookup failure",
                               cat(table_name(i), ": ", r.error().detail));
-      if (*r) return found(i, keys[n], **r);
+      if (*r) return transport_value(i, key, **r);
     }
+    first = false;
   }
   return std::optional<TransportValue>();
 }
 
-Outcome<Destination> Resolver::Impl::destination(const Mailbox& box, bool forced_local) const {
+// The domain forms: the domain, its parents, then "*" (read when the tables
+// were opened, as Postfix does).
+Outcome<std::optional<TransportValue>> Resolver::Impl::domain_transport(
+    std::string_view domain) const {
+  for (const std::string& key : domain_keys(domain, transport_parent_style)) {
+    for (std::size_t i : transport_maps) {
+      const maps::Table& t = tables[i];
+      if (t.is_pattern()) continue;
+      auto r = t.lookup(key);
+      if (!r)
+        return lookup_failure("Transport table lookup failure",
+                              cat(table_name(i), ": ", r.error().detail));
+      if (*r) return transport_value(i, key, **r);
+    }
+  }
+  return wildcard;
+}
+
+Result<std::optional<TransportValue>> Resolver::Impl::find_wildcard() const {
+  for (std::size_t i : transport_maps) {
+    const maps::Table& t = tables[i];
+    if (t.is_pattern()) continue;
+    auto r = t.lookup("*");
+    if (!r) return make_error(r.error().code, cat(table_name(i), ": ", r.error().detail));
+    if (!*r) continue;
+    auto tv = parse_transport_value(**r);
+    if (!tv)
+      return make_error(Errc::invalid, cat(table_name(i), ": * -> \"", printable(**r), "\": ",
+                                           tv.error().detail));
+    return std::optional<TransportValue>(std::move(*tv));
+  }
+  return std::optional<TransportValue>();
+}
+
+Outcome<Resolver::Impl::DomainFacts*> Resolver::Impl::facts_of(std::string_view domain,
+                                                                 std::vector<DomainFacts>& memo) const {
+  for (DomainFacts& f : memo)
+    if (f.domain == domain) return &f;
+  auto cls = classify(domain);
+  if (!cls) return lookup_failure("Domain table lookup failure", cls.error().detail);
+  memo.push_back({std::string(domain), *cls, false, {}});
+  return &memo.back();
+}
+
+Outcome<Destination> Resolver::Impl::destination(const Mailbox& box, bool forced_local,
+                                                 std::vector<DomainFacts>& memo) const {
   Destination d;
   d.recipient = address::to_string(box);
-  if (forced_local) {
-    d.cls = AddressClass::local;
-  } else {
-    auto cls = classify(box.domain);
-    if (!cls) return lookup_failure("Domain table lookup failure", cls.error().detail);
-    d.cls = *cls;
-  }
+  auto facts = facts_of(box.domain, memo);
+  if (!facts) return std::move(facts.failure());
+  DomainFacts& f = **facts;
+  d.cls = forced_local ? AddressClass::local : f.cls;
   if (d.cls == AddressClass::virtual_alias) {
     d.transport = "error";
     d.nexthop = std::string(kUnknownInVirtualAliasTable);
@@ -355,22 +414,37 @@ Outcome<Destination> Resolver::Impl::destination(const Mailbox& box, bool forced
   bool explicit_hop = !tv->nexthop.empty();
   d.nexthop = std::string(explicit_hop ? std::string_view(tv->nexthop) : hop);
   if (!transport_maps.empty()) {
-    auto t = transport_lookup(box, d.recipient);
-    if (!t) return std::move(t.failure());
-    if (const std::optional<TransportValue>& v = *t) {
-      if (!v->transport.empty()) d.transport = v->transport;
-      if (!v->nexthop.empty()) {
-        d.nexthop = v->nexthop;
-        explicit_hop = true;
-      } else if (!v->transport.empty()) {
-        d.nexthop = box.domain;
-        explicit_hop = false;
+    auto v = address_transport(d.recipient);
+    if (!v) return std::move(v.failure());
+    if (!*v) {
+      // The domain's answer is the same for every user in it.
+      if (!f.transport_searched) {
+        auto t = domain_transport(box.domain);
+        if (!t) return std::move(t.failure());
+        f.transport = std::move(*t);
+        f.transport_searched = true;
       }
+      *v = f.transport;
     }
+    if (*v) apply(**v, box.domain, d, explicit_hop);
   }
   if ((d.transport == "error" || d.transport == "retry") && !explicit_hop)
     d.nexthop = std::string(kUndeliverable);
   return d;
+}
+
+// transport(5): an empty transport keeps the class's one; a transport
+// without next hop sends to the recipient's domain; ":" changes nothing.
+void Resolver::Impl::apply(const TransportValue& v, std::string_view domain, Destination& d,
+                           bool& explicit_hop) {
+  if (!v.transport.empty()) d.transport = v.transport;
+  if (!v.nexthop.empty()) {
+    d.nexthop = v.nexthop;
+    explicit_hop = true;
+  } else if (!v.transport.empty()) {
+    d.nexthop = std::string(domain);
+    explicit_hop = false;
+  }
 }
 
 Resolution Resolver::Impl::resolve(std::string_view address) const {
@@ -395,8 +469,9 @@ Resolution Resolver::Impl::resolve(std::string_view address) const {
   }
   Resolution out;
   out.destinations.reserve(finals.size());
+  std::vector<DomainFacts> memo;
   for (const Mailbox& box : finals) {
-    auto d = destination(box, postmaster && box == *root);
+    auto d = destination(box, postmaster && box == *root, memo);
     if (!d) return failed(std::move(d.failure()));
     out.destinations.push_back(std::move(*d));
   }
@@ -478,6 +553,9 @@ Result<Resolver> Resolver::from_config(const config::Config& cfg) {
   auto tm = open_tables(cfg, "transport_maps", m.tables);
   if (!tm) return std::move(tm).error();
   m.transport_maps = std::move(*tm);
+  auto wild = m.find_wildcard();
+  if (!wild) return std::move(wild).error();
+  m.wildcard = std::move(*wild);
 
   struct ListParam {
     std::string_view name;
@@ -508,6 +586,14 @@ Result<AddressClass> Resolver::classify_domain(std::string_view domain) const {
   return impl_->classify(detail::fold_domain(domain));
 }
 
-Result<int> Resolver::refresh() { return impl_->tables.refresh(); }
+Result<int> Resolver::refresh() {
+  auto reopened = impl_->tables.refresh();
+  // The tables that did reopen may have a new "*", even when others failed.
+  auto wild = impl_->find_wildcard();
+  if (wild) impl_->wildcard = std::move(*wild);
+  if (!reopened) return reopened;
+  if (!wild) return std::move(wild).error();
+  return reopened;
+}
 
 }  // namespace posthorn::resolve

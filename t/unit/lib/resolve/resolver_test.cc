@@ -340,6 +340,8 @@ TEST_CASE("from_config: errors name the parameter", "[resolve][errors]") {
       {"local_transport = :mx", Errc::invalid, "local_transport: \":mx\" names no transport"},
       {"default_transport = [gw]:25", Errc::invalid, "default_transport: transport"},
       {"myorigin = bad..example", Errc::invalid, "myorigin: "},
+      {"transport_maps = inline:{*=[gw]:25}", Errc::invalid,
+       "transport_maps: inline:{*=[gw]:25}: * -> \"[gw]:25\": transport"},
       {"inet_interfaces = 192.0.2.1\nproxy_interfaces = bad_host!", Errc::invalid,
        "proxy_interfaces: \"bad_host!\" is not an address or host name"},
   };
@@ -372,6 +374,34 @@ TEST_CASE("refresh: changed tables are reopened, broken ones kept", "[resolve][r
   REQUIRE_FALSE(gone);
   CHECK_THAT(gone.error().detail, Catch::StartsWith("transport_maps: "));
   CHECK(show(r, "a@t.example") == "a@t.example two:t.example default");  // the old one stays
+}
+
+TEST_CASE("resolve: a list into one domain, user and domain entries", "[resolve][transport]") {
+  TempDir d;
+  std::string t = "texthash:" + d.file("t", "joe@t.example  a:\nt.example  b:\n.u.example  c:\n");
+  std::string v = "texthash:" + d.file("v", "list@x.example  joe@t.example ann@t.example "
+                                            "joe@u.example ann@v.u.example bob@t.example\n");
+  Resolver r = resolver_of("transport_maps = " + t + "\nvirtual_alias_maps = " + v + "\n");
+  CHECK(show(r, "list@x.example") ==
+        "joe@t.example a:t.example default; ann@t.example b:t.example default; "
+        "joe@u.example smtp:u.example default; ann@v.u.example c:v.u.example default; "
+        "bob@t.example b:t.example default");
+}
+
+TEST_CASE("refresh: a new \"*\" in transport_maps is seen", "[resolve][refresh]") {
+  TempDir d;
+  std::string file = d.file("transport", "t.example  one:\n");
+  Resolver r = resolver_of("transport_maps = texthash:" + file + "\n");
+  CHECK(show(r, "a@u.example") == "a@u.example smtp:u.example default");
+  d.file("transport", "t.example  one:\n*  wild:[gw.example]\n");
+  REQUIRE(r.refresh());
+  CHECK(show(r, "a@u.example") == "a@u.example wild:[gw.example] default");
+  CHECK(show(r, "a@t.example") == "a@t.example one:t.example default");
+  d.file("transport", "*  [bad]:25\n");
+  auto bad = r.refresh();
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().detail, Catch::Contains("* -> \"[bad]:25\""));
+  CHECK(show(r, "a@u.example") == "a@u.example wild:[gw.example] default");
 }
 
 TEST_CASE("resolver: moved, it keeps working", "[resolve]") {
