@@ -105,6 +105,7 @@ constexpr Param kParams[] = {
   {"append_dot_mydomain", T::boolean, "no", kAny, "Append .$mydomain to addresses whose domain has no dot.", {}},
   {"local_header_rewrite_clients", T::list, "permit_inet_interfaces", kAny, "Clients whose header addresses are rewritten.", {}},
   {"transport_maps", T::table_list, "", kAny, "Tables mapping recipients or domains to transport:nexthop.", {}},
+  {"parent_domain_matches_subdomains", T::list, "debug_peer_list, fast_flush_domains, mynetworks, permit_mx_backup_networks, qmqpd_authorized_clients, relay_domains, smtpd_access_maps", kAny, "Parameters whose plain domain names (and table keys) also match subdomains; others need .domain.", {}},
   {"default_transport", T::string, "smtp", kAny, "Transport for mail to other domains.", {}},
   {"local_transport", T::string, "local:$myhostname", kAny, "Transport for mydestination.", {}},
   {"virtual_transport", T::string, "virtual", kAny, "Transport for virtual_mailbox_domains.", {}},
