@@ -155,7 +155,8 @@ int flush(const config::Config& cfg, const Args& a, const Reporter& rep) {
   return 0;
 }
 
-// The sender and the full name: -f/-F, else the user's account.
+// The sender and the full name: -f/-F, else the user's account. With -bs
+// the sender comes from MAIL FROM, so a user without an account may use it.
 struct Who {
   std::string sender;
   std::string full_name;
@@ -167,7 +168,7 @@ Result<Who> who_submits(const Args& a) {
     auto s = sendmail::parse_sender(*a.sender);
     if (!s) return std::move(s).error();
     w.sender = *s;
-  } else {
+  } else if (a.mode != Mode::smtp) {
     if (!account) return std::move(account).error();
     w.sender = account->login;
   }
