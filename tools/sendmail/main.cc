@@ -145,11 +145,11 @@ int flush(const config::Config& cfg, const Args& a, const Reporter& rep) {
   }
   queue::Spool spool(cfg.get_path("queue_directory"));
   auto n = queue::flush_qmgr(spool, queue::Flush{a.flush_domain, a.flush_id});
-  if (!n) {
-    int code = n.error().code == Errc::permission ? EX_NOPERM : EX_UNAVAILABLE;
-    return rep.fail(code, cat("cannot flush the queue (is the mail system running?): ",
-                              n.error().detail));
-  }
+  if (!n && n.error().code == Errc::permission)  // public/ is the maildrop group's
+    return rep.fail(EX_NOPERM, cat("cannot flush the queue: ", n.error().detail));
+  if (!n)
+    return rep.fail(EX_UNAVAILABLE, cat("cannot flush the queue (is the mail system running?): ",
+                                        n.error().detail));
   if (a.verbose) std::fprintf(stderr, "%s: %llu messages scheduled\n", rep.name().c_str(),
                               static_cast<unsigned long long>(*n));
   return 0;
