@@ -131,6 +131,10 @@ FileResult commit(const queue::Spool& spool, std::string_view name, const queue:
     r.outcome = Outcome::write_error;
     return r;
   }
+  // XXX: Postfix bounces such a message to its sender; here it is kept in
+  // corrupt/ with the reason logged until pickup can send a bounce. sendmail
+  // runs the same cleanup before submitting, so only files made by hand or
+  // limits lowered meanwhile get here.
   if (!id)
     return quarantined(spool, name,
                        make_error(Errc::corrupt, cat("refused by cleanup (",

@@ -99,6 +99,12 @@ def wait_queued(inst, count=1, queue="incoming", timeout=10.0):
                     else None, timeout, f"{count} files in {queue}/")
 
 
+def wait_maildrop_empty(inst, timeout=10.0):
+    """pickup removes a maildrop file just after its queue file is in
+    incoming/, so the two are seen together for a moment."""
+    wait_for(lambda: queue_files(inst, "maildrop") == [], timeout, "maildrop/ to empty")
+
+
 def dump(path):
     """A queue file read by t/progs/qfdump: (fields dict, message bytes).
     Recipients are a list under "recipient"."""

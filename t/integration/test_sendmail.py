@@ -19,7 +19,8 @@ import pytest
 
 from instance import BUILD, wait_for
 from submission import (PICKUP, as_user, dump, ensure_user, header_block, is_root,
-                        queue_files, sendmail, submission_instance, wait_queued)
+                        queue_files, sendmail, submission_instance, wait_maildrop_empty,
+                        wait_queued)
 
 EX_USAGE, EX_DATAERR, EX_UNAVAILABLE, EX_NOPERM, EX_CONFIG = 64, 65, 69, 77, 78
 
@@ -68,7 +69,7 @@ def test_t_takes_recipients_from_the_header_and_drops_bcc(inst):
     assert "\r\nDate: " in head and "\r\nMessage-ID: <" in head
     assert "\r\nFrom: root <root@example.org>" in head  # the account's GECOS name
     assert message.endswith(b"\r\n\r\nfirst line\r\n.\r\nafter a lone dot\r\n")
-    assert queue_files(inst, "maildrop") == []
+    wait_maildrop_empty(inst)
     inst.wait_log("uid=0 from=<root@example.org>")
 
 
@@ -112,7 +113,7 @@ def test_mail_waits_in_maildrop_while_the_system_is_stopped(inst):
     fields, message = only_message(inst)
     assert fields["recipient"] == ["bob@example.org"]
     assert b"Subject: while stopped" in message
-    wait_for(lambda: queue_files(inst, "maildrop") == [], what="maildrop/ to empty")
+    wait_maildrop_empty(inst)
 
 
 def test_usage_and_data_errors_have_sysexits_codes(inst, tmp_path):
@@ -297,6 +298,7 @@ def test_an_unprivileged_user_submits_but_cannot_read_the_queue(shared_instance)
     assert f"(Posthorn, from userid {alice_uid});".encode() in message
     assert b"From: phsubmit1 tester <phsubmit1@example.org>" in message
     inst.wait_log(f"uid={alice_uid} from=<phsubmit1@example.org>")
+    wait_maildrop_empty(inst)
 
     # Stopped: alice's next message waits in maildrop/, hers, unreadable to all.
     assert inst.stop().returncode == 0
