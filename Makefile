@@ -5,7 +5,7 @@
 #   make run        install what is missing, build, start an instance on loopback under run/
 #   make bench      benchmarks (bench/), compared with Postfix when it is installed
 #   make fuzz       libFuzzer targets (clang) into build/fuzz/
-#   make install    DESTDIR=... PREFIX=... (default PREFIX=/usr)
+#   make install    DESTDIR=... PREFIX=... (default PREFIX=/usr) SETGID_GROUP=postdrop
 #   make clean
 #   make WITHOUT_BDB=1 ...   build without Berkeley DB (hash:/btree: become an error naming lmdb:)
 #
@@ -19,6 +19,7 @@ PREFIX ?= /usr
 SYSCONFDIR ?= /etc/posthorn
 DAEMONDIR ?= $(PREFIX)/lib/posthorn
 MANDIR ?= $(PREFIX)/share/man
+SETGID_GROUP ?= postdrop
 DESTDIR ?=
 
 ifeq ($(WITHOUT_BDB),1)
@@ -49,6 +50,9 @@ PROGRAM_DIRS := master:master smtpd:smtpd pickup:pickup qmgr:qmgr smtp:smtp loca
   auth:auth pop3d:pop3d imapd:imapd posthorn:tools/posthorn sendmail:tools/sendmail \
   postdrop:tools/postdrop
 PROGRAMS :=
+# A program may also link sources of another program's directory (NAME_USES):
+# sendmail -bs runs smtpd's protocol engine over standard input and output.
+sendmail_USES := smtpd/session.cc smtpd/params.cc
 # A program's objects but its main.o are linked into the unit tests too, so
 # t/unit/<dir>/ can test what lives in the program's directory.
 PROGRAM_PARTS :=
@@ -57,7 +61,7 @@ $(1)_SRCS := $$(sort $$(wildcard $(2)/*.cc))
 ifneq ($$($(1)_SRCS),)
 PROGRAMS += $(BUILD)/bin/$(1)
 PROGRAM_PARTS += $$(filter-out %/main.o,$$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o))
-$(BUILD)/bin/$(1): $$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o) $(LIB)
+$(BUILD)/bin/$(1): $$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o) $$($(1)_USES:%.cc=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endif
@@ -167,13 +171,25 @@ bench: deps
 	@bench/run.sh $(BUILD)
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(DAEMONDIR) $(DESTDIR)$(SYSCONFDIR)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DAEMONDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)
 	for p in $(PROGRAMS); do \
 	  case $${p##*/} in \
 	    posthorn|sendmail|postdrop) install -m 0755 $$p $(DESTDIR)$(PREFIX)/sbin/ ;; \
 	    *) install -m 0755 $$p $(DESTDIR)$(DAEMONDIR)/ ;; \
 	  esac; \
 	done
+	# mailq and newaliases are sendmail under other names (mailq_path,
+	# newaliases_path); postdrop is set-gid to setgid_group, the one
+	# privileged program of local submission (postdrop(1)).
+	ln -sf ../sbin/sendmail $(DESTDIR)$(PREFIX)/bin/mailq
+	ln -sf ../sbin/sendmail $(DESTDIR)$(PREFIX)/bin/newaliases
+	if chgrp $(SETGID_GROUP) $(DESTDIR)$(PREFIX)/sbin/postdrop 2>/dev/null; then \
+	  chmod 2755 $(DESTDIR)$(PREFIX)/sbin/postdrop; \
+	else \
+	  echo "install: group $(SETGID_GROUP) is missing: create it, then" \
+	    "chgrp $(SETGID_GROUP) $(PREFIX)/sbin/postdrop && chmod 2755 $(PREFIX)/sbin/postdrop" >&2; \
+	fi
 	for f in conf/*; do \
 	  [ -e $(DESTDIR)$(SYSCONFDIR)/$${f##*/} ] || install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/; \
 	done

@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_pkgs=(make g++ pkg-config libevent-dev libssl-dev libldns-dev
             "libdb5.3++-dev" liblmdb-dev)
-test_pkgs=(catch2 python3 python3-pytest swaks openssl)
+test_pkgs=(catch2 python3 python3-pytest swaks openssl
+           s-nail mutt)  # mail clients that submit through sendmail (test_sendmail.py)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
 want=()

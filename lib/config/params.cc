@@ -50,6 +50,8 @@ constexpr Param kParams[] = {
   {"daemon_directory", T::string, "/usr/lib/posthorn", kAny, "Directory of the daemon programs that master.cf names.", {}},
   {"mail_owner", T::string, "posthorn", kAny, "Account that owns the queue and runs most daemons; never root.", {}},
   {"setgid_group", T::string, "postdrop", kAny, "Group of postdrop and of the maildrop directory.", {}},
+  {"command_directory", T::string, "/usr/sbin", kAny, "Directory of posthorn, sendmail and postdrop; sendmail runs postdrop from here.", {}},
+  {"alternate_config_directories", T::list, "", kAny, "Configuration directories besides the default that the set-group-ID postdrop accepts from any user.", {}},
   {"default_privs", T::string, "nobody", kAny, "Rights of deliveries to commands and files when no user applies.", {}},
   {"sendmail_path", T::string, "/usr/sbin/sendmail", kAny, "Path of the sendmail-compatible command.", {}},
   {"newaliases_path", T::string, "/usr/bin/newaliases", kAny, "Path of the newaliases command.", {}},
