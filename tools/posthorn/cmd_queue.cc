@@ -81,6 +81,8 @@ using queue::QueueName;
 constexpr int kExitFailed = 1, kExitUsage = 2, kExitQmgr = EX_TEMPFAIL;
 // How often a step that found its file gone looks for it again.
 constexpr int kMoveRetries = 3;
+// How often a changing command lists the queues at most (for_each_target).
+constexpr int kScanPasses = 4;
 constexpr auto kQmgrTimeout = std::chrono::milliseconds(10000);
 
 constexpr const char* kUsage =
@@ -191,6 +193,14 @@ std::optional<Session> open_session(Context& ctx, const Args& a, int& rc) {
   if (rc != 0) return std::nullopt;
   // maillog_file is opened before the drop, while we may still be root.
   service::configure_logging(s.cfg, "queue");
+  // As the daemons do, work from inside the spool: its owner may not be
+  // able to reach it by its path (a parent directory only root may enter).
+  if (::chdir(s.spool.root().c_str()) != 0) {
+    complain("cannot enter the queue: ", sys_error(cat("chdir ", s.spool.root().string())).detail);
+    rc = EX_IOERR;
+    return std::nullopt;
+  }
+  s.spool = queue::Spool(".");
   if (owner) {
     if (auto r = privs::drop(*owner, {}); !r) {
       complain("cannot become the queue owner ", owner->name, ": ", r.error().detail);
@@ -304,14 +314,24 @@ void for_each_target(Session& s, const Args& a, const std::vector<QueueId>& name
     }
     return;
   }
-  for (QueueName q : queues) {
-    auto listing = queue::list_queue(s.spool, q);
-    if (!listing) {
-      complain("cannot list ", queue::queue_dir_name(q), "/: ", listing.error().detail);
-      s.status = EX_IOERR;
-      continue;
+  // One pass lists each queue once: a message that qmgr moves into a queue
+  // already listed is not in it. A command that changes the queue goes over
+  // them again while a pass still finds messages it had not seen, so that
+  // `delete ALL` under a busy qmgr leaves nothing behind; `list` shows one
+  // snapshot, as mailq does.
+  int passes = *a.verb == Verb::list || *a.verb == Verb::show ? 1 : kScanPasses;
+  for (int pass = 0; pass < passes; ++pass) {
+    std::size_t seen_before = seen.size();
+    for (QueueName q : queues) {
+      auto listing = queue::list_queue(s.spool, q);
+      if (!listing) {
+        if (pass == 0) complain("cannot list ", queue::queue_dir_name(q), "/: ", listing.error().detail);
+        s.status = EX_IOERR;
+        continue;
+      }
+      for (const QueueId& id : listing->ids) consider(Target{q, id, {}}, false);
     }
-    for (const QueueId& id : listing->ids) consider(Target{q, id, {}}, false);
+    if (seen.size() == seen_before) break;
   }
 }
 

@@ -33,11 +33,11 @@ std::string strip_brackets(std::string_view s) {
   return std::string(s);
 }
 
-// "@example.org." -> "example.org".
+// "@Example.ORG." -> "example.org": what qmgr compares with (flush).
 std::string clean_domain(std::string_view d) {
   if (!d.empty() && d.front() == '@') d.remove_prefix(1);
   while (!d.empty() && d.back() == '.') d.remove_suffix(1);
-  return std::string(d);
+  return to_lower(d);
 }
 
 bool sender_matches(std::string_view want, std::string_view sender) {
