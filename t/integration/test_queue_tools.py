@@ -238,6 +238,7 @@ def test_list_json_has_every_recipient_with_its_state(spool):
     r = spool.run("list", "--json")
     assert r.returncode == 0, r.stderr
     objs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert spool.run("list", "--json", "--from", "MAILER-DAEMON").stdout.count("\n") == 1
     assert [o["queue_id"] for o in objs] == [other, qid]
     o = objs[1]
     assert (o["queue_name"], o["arrival_time"], o["message_size"], o["sender"]) == \
@@ -249,6 +250,24 @@ def test_list_json_has_every_recipient_with_its_state(spool):
     assert b["state"] == "bounced" and "550 5.1.1" in b["bounce_reason"]
     assert objs[0]["queue_name"] == "active"
     assert objs[0]["recipients"][0]["state"] == "pending"
+
+
+def test_a_damaged_file_is_reported_and_the_rest_listed(spool):
+    [good] = spool.fill(queue="deferred")
+    [bad] = spool.fill(queue="deferred")
+    path = spool.spool / "deferred" / bad
+    data = bytearray(path.read_bytes())
+    data[30] ^= 0xFF  # inside the envelope
+    path.write_bytes(bytes(data))
+    r = spool.run("list")
+    assert r.returncode == 0
+    assert good in r.stdout and bad not in r.stdout
+    assert r.stderr.startswith(f"posthorn/queue: warning: {bad}: skipped: ")
+    assert path.exists()  # listing never moves a file; qmgr quarantines it
+    r = spool.run("show", bad)
+    assert r.returncode == 1 and f"{bad}: cannot show: " in r.stderr
+    r = spool.run("delete", "ALL")  # no selector: the damaged one goes too
+    assert r.stdout == "posthorn/queue: Deleted: 2 messages\n"
 
 
 def test_show_prints_envelope_headers_and_body(spool):

@@ -41,7 +41,8 @@ std::string clean_domain(std::string_view d) {
 }
 
 bool sender_matches(std::string_view want, std::string_view sender) {
-  if (want.empty() || want == "<>") return sender.empty();
+  // MAILER-DAEMON: what list prints for the null sender.
+  if (want.empty() || want == "<>" || iequals(want, "MAILER-DAEMON")) return sender.empty();
   if (want.front() == '@') return !sender.empty() && iequals(domain_of(sender), clean_domain(want));
   return iequals(sender, want);
 }

@@ -4,8 +4,9 @@
 // Every verb that acts on messages takes the same selectors, so that no one
 // needs a `mailq | awk | postsuper -d -` pipeline:
 //
-//   --from ADDR         the envelope sender is ADDR ("<>" for the null
-//                       sender; "@example.org" for any sender in a domain)
+//   --from ADDR         the envelope sender is ADDR ("<>" or MAILER-DAEMON
+//                       for the null sender; "@example.org" for any sender
+//                       in a domain)
 //   --to ADDR           a recipient not yet delivered or bounced is ADDR
 //                       (its address or its original address)
 //   --domain D          a recipient not yet done is in domain D

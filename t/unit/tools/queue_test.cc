@@ -199,6 +199,7 @@ TEST_CASE("selectors match sender, live recipients, domains and age", "[tools][q
       {{"--from", "@EXAMPLE.org."}, true, false},
       {{"--from", "<>"}, false, true},
       {{"--from", ""}, false, true},
+      {{"--from", "mailer-daemon"}, false, true},
       {{"--to", "bob@example.net"}, true, false},
       {{"--to", "<BOB@example.net>"}, true, false},
       {{"--to", "carol@example.com"}, false, false},  // delivered: nothing left to do
