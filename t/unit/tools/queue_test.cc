@@ -99,6 +99,7 @@ TEST_CASE("queue command lines parse into verb, selectors and operands", "[tools
   CHECK(d.ids[0].str() == kId);
   CHECK(d.ids[1].str() == kId);
 
+  CHECK(parse_ok({"list", "-c/etc/y"}).config_dir == "/etc/y");
   CHECK(parse_ok({"hold", "ALL"}).all);
   CHECK(parse_ok({"requeue", "-"}).ids_from_stdin);
   CHECK(parse_ok({"delete", "--from", "<>"}).select.from == "");
