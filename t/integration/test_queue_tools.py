@@ -417,12 +417,16 @@ def test_flush_asks_qmgr_and_says_when_it_cannot(spool):
 
 
 def test_usage_help_and_permissions(spool):
-    for words in (["--help"], ["list", "--help"], ["delete", "-h"]):
-        r = spool.run(*words)
-        assert r.returncode == 0 and "usage: posthorn queue" in r.stdout, words
-        assert "--older-than" in r.stdout
+    r = spool.run("--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: posthorn queue")
+    for verb in ("list", "show", "delete", "hold", "release", "requeue", "flush"):
+        assert f"  posthorn queue {verb} " in r.stdout
+        h = spool.run(verb, "--help")
+        assert h.returncode == 0 and h.stdout.startswith(f"usage: posthorn queue {verb} "), verb
+        assert "--older-than" in h.stdout
+    assert "ID: removed" in spool.run("delete", "-h").stdout
     r = spool.run("flush", "--help", top=True)
-    assert r.returncode == 0 and r.stdout.startswith("usage: posthorn flush")
+    assert r.returncode == 0 and r.stdout.startswith("usage: posthorn flush [selectors]")
     for words, text in ((["list", "--bogus"], "unknown option --bogus"),
                         (["delete"], "delete needs queue IDs, ALL or a selector"),
                         (["release", "--queue", "deferred", "ALL"], "release does not act on deferred"),

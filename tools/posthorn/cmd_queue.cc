@@ -86,20 +86,40 @@ constexpr int kScanPasses = 4;
 constexpr auto kQmgrTimeout = std::chrono::milliseconds(10000);
 
 constexpr const char* kUsage =
-    "queue [-c DIR] list|show|delete|hold|release|requeue|flush [--json] [--from ADDR] "
-    "[--to ADDR] [--domain D] [--older-than DURATION] [--queue Q] [ID...|ALL|-]";
+    "queue [-c DIR] list|show|delete|hold|release|requeue|flush [options] [selectors] "
+    "[ID...|ALL|-]";
 
-constexpr const char* kHelp =
-    "Lists, shows and changes the mail queue; safe while the mail system runs.\n"
-    "commands:\n"
-    "  list [--json] [ID...]      the queue as mailq shows it; --json: one object a line\n"
-    "  show ID...|ALL             envelope, headers and body (--envelope, --headers, --body)\n"
-    "  delete ID...|ALL|-         remove messages and their deferral and bounce logs\n"
-    "  hold ID...|ALL|-           put messages on hold: never tried until released\n"
-    "  release ID...|ALL|-        move held messages to deferred/, to be tried now\n"
-    "  requeue ID...|ALL|-        send messages back through incoming/ to be resolved again\n"
-    "  flush [ID...|ALL]          ask qmgr to try deferred mail now (also: posthorn flush)\n"
-    "selectors (all commands; a message must match every one given):\n"
+// --help: one line per command, or the command's own text.
+struct VerbHelp {
+  Verb verb;
+  const char* synopsis;  // after "posthorn queue "
+  const char* text;
+};
+constexpr VerbHelp kVerbHelp[] = {
+    {Verb::list, "list [--json] [selectors] [ID...]",
+     "Prints the queue as mailq does (a * marks mail being delivered, ! mail on hold);\n"
+     "--json prints one JSON object per message and line, with each recipient's state,\n"
+     "last error and next retry. Reads only the envelopes, never the content.\n"},
+    {Verb::show, "show [--envelope] [--headers] [--body] [selectors] ID...|ALL",
+     "Prints the envelope with each recipient's state, then the headers and the body,\n"
+     "in labelled sections as postcat -q does; the options print only those sections.\n"},
+    {Verb::remove, "delete [selectors] ID...|ALL|-",
+     "Removes messages and their deferral and bounce logs; logs \"ID: removed\".\n"},
+    {Verb::hold, "hold [selectors] ID...|ALL|-",
+     "Moves messages to hold/, where qmgr never tries them; logs \"ID: placed on hold\".\n"},
+    {Verb::release, "release [selectors] ID...|ALL|-",
+     "Moves held messages to deferred/, due now, and asks qmgr to try them;\n"
+     "logs \"ID: released from hold\".\n"},
+    {Verb::requeue, "requeue [selectors] ID...|ALL|-",
+     "Moves messages back to incoming/ so that qmgr resolves their recipients again;\n"
+     "logs \"ID: requeued\". Delivered recipients stay delivered.\n"},
+    {Verb::flush, "flush [selectors] [ID...|ALL]",
+     "Asks qmgr to try deferred mail now: all of it, one --domain's, or the messages\n"
+     "named or selected. Exit status 75 when qmgr cannot be reached.\n"},
+};
+
+constexpr const char* kSelectorHelp =
+    "selectors (a message must match every one given):\n"
     "  --from ADDR         envelope sender (<> or MAILER-DAEMON for the null sender,\n"
     "                      @domain for any sender in a domain)\n"
     "  --to ADDR           a recipient not yet delivered\n"
@@ -109,6 +129,19 @@ constexpr const char* kHelp =
     "operands: queue IDs (a trailing * or ! is ignored), ALL, or - to read IDs from stdin.\n"
     "exit status: 0 done, 1 a named message not found or not changed, 2 usage,\n"
     "75 qmgr not reachable (flush), 77 not the mail owner or root, 78 configuration.\n";
+
+// `prefix` is "queue " or "" (posthorn flush).
+void print_help(std::optional<Verb> verb, const char* prefix) {
+  if (!verb) {
+    std::printf("usage: posthorn %s\nLists, shows and changes the mail queue; safe while the mail "
+                "system runs.\ncommands:\n", kUsage);
+    for (const VerbHelp& h : kVerbHelp) std::printf("  posthorn queue %s\n", h.synopsis);
+  } else {
+    for (const VerbHelp& h : kVerbHelp)
+      if (h.verb == *verb) std::printf("usage: posthorn %s%s\n%s", prefix, h.synopsis, h.text);
+  }
+  std::printf("%s", kSelectorHelp);
+}
 
 // Messages for the user: what was done on stdout, problems on stderr,
 // both led by the name the log uses.
@@ -536,8 +569,7 @@ int run_verb(Context& ctx, std::vector<std::string> words, std::optional<Verb> p
   auto a = parse_args(words, preset);
   if (!a) return usage(a.error().detail);
   if (a->help) {
-    std::printf("usage: posthorn %s\n%s", preset ? "flush [-c DIR] [selectors] [ID...|ALL]" : kUsage,
-                kHelp);
+    print_help(a->verb, preset ? "" : "queue ");
     return 0;
   }
   std::vector<QueueId> named = a->ids;
