@@ -211,33 +211,63 @@ Result<std::string> encode_queue_file(const QueueFile& qf) {
 
 namespace {
 
+// One parser for whole files (run) and for the envelope alone (run_envelope).
+// For the latter `in_` may be a prefix of a file of `whole_` bytes; where the
+// prefix ends too early, need_ says how many bytes of the file are needed.
 class Parser {
  public:
-  Parser(std::string_view in, ParseOptions opts) : in_(in), opts_(opts) {}
+  Parser(std::string_view in, ParseOptions opts, std::uint64_t whole)
+      : in_(in), opts_(opts), whole_(whole) {}
   Result<QueueFile> run();
+  Result<EnvelopeRecords> run_envelope();
 
  private:
+  Result<void> envelope(std::uint64_t& size);
   Result<std::string_view> record(char type, const char* name);
+  Result<std::uint64_t> record_header(char type, const char* name);
   Result<std::string> field(char type, const char* name);
   Result<void> meta(std::string_view p, std::uint64_t& size, std::uint32_t& count);
   Result<Recipient> recipient(std::string_view p, std::size_t payload_at);
   Result<void> end_record();
+  Error short_input(std::uint64_t needed, std::string_view what);
 
   std::string_view in_;
   ParseOptions opts_;
+  std::uint64_t whole_;
+  std::uint64_t need_ = 0;
   std::size_t pos_ = 0;
   QueueFile qf_;
 };
 
-Result<std::string_view> Parser::record(char type, const char* name) {
-  if (in_.size() - pos_ < kRecordHeader) return corrupt(pos_, cat("truncated before ", name));
+// The input ends before `needed` bytes: corrupt when the input is the whole
+// file, else (the file has them) a request for a longer prefix.
+Error Parser::short_input(std::uint64_t needed, std::string_view what) {
+  if (in_.size() < whole_ && needed <= whole_) need_ = needed;
+  return corrupt(pos_, what);
+}
+
+// A record's type and length, checked against the file's size but not
+// against the bytes present; pos_ moves past the 5 header bytes only.
+Result<std::uint64_t> Parser::record_header(char type, const char* name) {
+  if (in_.size() - pos_ < kRecordHeader)
+    return short_input(pos_ + kRecordHeader, cat("truncated before ", name));
   if (in_[pos_] != type)
     return corrupt(pos_, cat("expected ", name, " record, found type ", static_cast<int>(
                                                    static_cast<unsigned char>(in_[pos_]))));
   std::uint64_t len = get_be(in_, pos_ + 1, 4);
-  if (len > in_.size() - pos_ - kRecordHeader) return corrupt(pos_, cat(name, " runs past end of file"));
-  std::string_view payload = in_.substr(pos_ + kRecordHeader, len);
-  pos_ += kRecordHeader + len;
+  if (len > whole_ - pos_ - kRecordHeader) return corrupt(pos_, cat(name, " runs past end of file"));
+  pos_ += kRecordHeader;
+  return len;
+}
+
+Result<std::string_view> Parser::record(char type, const char* name) {
+  auto len = record_header(type, name);
+  if (!len) return std::move(len).error();
+  pos_ -= kRecordHeader;
+  if (*len > in_.size() - pos_ - kRecordHeader)
+    return short_input(pos_ + kRecordHeader + *len, cat(name, " runs past end of file"));
+  std::string_view payload = in_.substr(pos_ + kRecordHeader, *len);
+  pos_ += kRecordHeader + *len;
   return payload;
 }
 
@@ -309,7 +339,11 @@ Result<void> Parser::end_record() {
   return {};
 }
 
-Result<QueueFile> Parser::run() {
+// Header, ID, meta, envelope fields and recipients: everything before the
+// headers record, at which pos_ is left. `size` is the meta record's size.
+Result<void> Parser::envelope(std::uint64_t& size) {
+  if (in_.size() < kFileHeader && whole_ >= kFileHeader)
+    return short_input(kFileHeader, "truncated file header");
   if (in_.size() < kFileHeader || in_.substr(0, kMagic.size()) != kMagic)
     return corrupt(0, "not a queue file (bad magic)");
   if (auto v = get_be(in_, 8, 4); v != kFormatVersion)
@@ -323,7 +357,6 @@ Result<QueueFile> Parser::run() {
   qf_.id = *id;
   auto m = record(kRecMeta, "meta");
   if (!m) return std::move(m).error();
-  std::uint64_t size = 0;
   std::uint32_t count = 0;
   if (auto ok = meta(*m, size, count); !ok) return std::move(ok).error();
   Envelope& e = qf_.env;
@@ -347,6 +380,12 @@ Result<QueueFile> Parser::run() {
     if (!r) return std::move(r).error();
     e.recipients.push_back(std::move(*r));
   }
+  return {};
+}
+
+Result<QueueFile> Parser::run() {
+  std::uint64_t size = 0;
+  if (auto ok = envelope(size); !ok) return std::move(ok).error();
   auto h = record(kRecHeaders, "headers");
   if (!h) return std::move(h).error();
   auto b = record(kRecBody, "body");
@@ -359,10 +398,43 @@ Result<QueueFile> Parser::run() {
   return std::move(qf_);
 }
 
+Result<EnvelopeRecords> Parser::run_envelope() {
+  EnvelopeRecords out;
+  std::uint64_t size = 0;
+  auto ok = envelope(size);
+  std::uint64_t hlen = 0;
+  if (ok) {
+    auto h = record_header(kRecHeaders, "headers");
+    if (h) hlen = *h;
+    else ok = std::move(h).error();
+  }
+  if (!ok) {
+    if (need_ == 0) return std::move(ok).error();
+    out.need_bytes = need_;
+    return out;
+  }
+  // The rest of a version-1 file is the content, the body record's header
+  // and the end record: its size follows from the meta record.
+  std::uint64_t rest = whole_ - pos_;
+  if (hlen > size || size > rest || rest - size != kRecordHeader + kRecordHeader + 4)
+    return corrupt(pos_, "file size does not match the message size");
+  out.id = qf_.id;
+  out.env = std::move(qf_.env);
+  out.message_size = size;
+  out.content_offset = pos_;
+  return out;
+}
+
 }  // namespace
 
 Result<QueueFile> parse_queue_file(std::string_view bytes, ParseOptions opts) {
-  return Parser(bytes, opts).run();
+  return Parser(bytes, opts, bytes.size()).run();
+}
+
+Result<EnvelopeRecords> parse_queue_envelope(std::string_view prefix, std::uint64_t file_size) {
+  if (prefix.size() > file_size)
+    return make_error(Errc::invalid, "queue file prefix longer than the file");
+  return Parser(prefix, ParseOptions{}, file_size).run_envelope();
 }
 
 }  // namespace posthorn::queue

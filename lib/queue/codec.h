@@ -50,6 +50,29 @@ struct ParseOptions {
 // Recipient::status_offset and QueueFile::file_size are set.
 Result<QueueFile> parse_queue_file(std::string_view bytes, ParseOptions opts = {});
 
+// The records before a queue file's content: header, envelope, recipients,
+// and the type and length of the headers record. What `posthorn queue list`
+// needs, without reading the message itself (envelope_reader.h).
+struct EnvelopeRecords {
+  QueueId id;
+  Envelope env;                      // recipients with status_offset set
+  std::uint64_t message_size = 0;    // from the meta record
+  std::uint64_t content_offset = 0;  // where the headers begin in the file
+  // 0 when the records above are complete. Otherwise `prefix` ended before
+  // they did, and the file has at least this many bytes that are needed to
+  // go on: parse again with a longer prefix.
+  std::uint64_t need_bytes = 0;
+};
+
+// Parses the envelope from `prefix`, the first bytes of a file whose size is
+// `file_size`. Checks what parse_queue_file() checks about these records,
+// and that `file_size` is exactly what the records announce (headers record
+// no longer than the message, body and end records after it). Not checked,
+// because they need the content: the checksum and the split of the content
+// into headers and body. Errors as parse_queue_file(); a prefix longer than
+// `file_size` is Errc::invalid.
+Result<EnvelopeRecords> parse_queue_envelope(std::string_view prefix, std::uint64_t file_size);
+
 // The fixed-size status block as stored (FORMAT.md), for in-place updates.
 std::array<char, kStatusBlockSize> encode_status(const RecipientStatus& s);
 // Errc::corrupt for an unknown state, unknown flag bits or nonzero reserved bytes.
