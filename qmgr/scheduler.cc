@@ -45,6 +45,8 @@ Scheduler::Scheduler(const Settings& s, queue::Spool spool, Deps deps)
 Scheduler::~Scheduler() = default;
 
 void Scheduler::start() {
+  if (started_) return;
+  started_ = true;
   if (auto n = queue::remove_stale_temporaries(spool_, queue::QueueName::incoming, kStaleTemporary);
       n && *n > 0)
     log::info("removed ", *n, " stale temporary file", *n == 1 ? "" : "s", " from incoming/");
@@ -69,6 +71,7 @@ void Scheduler::start() {
 }
 
 void Scheduler::scan_incoming() {
+  if (!started_) return start();
   if (!incoming_.empty()) {
     // Files newer than the known backlog come after it; look again once it is taken.
     rescan_incoming_ = true;
@@ -88,6 +91,7 @@ void Scheduler::scan_incoming() {
 }
 
 void Scheduler::scan_deferred() {
+  if (!started_) return start();
   auto listing = queue::list_queue(spool_, queue::QueueName::deferred);
   if (!listing) {
     log::error("cannot list deferred/: ", listing.error().detail);
@@ -105,6 +109,7 @@ void Scheduler::scan_deferred() {
 }
 
 std::uint64_t Scheduler::flush(std::string_view domain, std::string_view queue_id) {
+  if (!started_) start();
   std::vector<queue::QueueId> candidates;
   if (!queue_id.empty()) {
     auto id = queue::QueueId::parse(queue_id);
@@ -191,11 +196,11 @@ void Scheduler::admit(const queue::QueueId& id, queue::QueueName from) {
       log::info(id.str(), ": queue file gone from active/; forgotten");
       return;
     }
-    // A newer format, a file over the size limit, an I/O error: leave it
-    // for later rather than spin on it.
-    const std::int64_t due = deps_.clock.now_us() / 1'000'000 + settings_.min_backoff.count();
+    // A newer format, a file over the size limit, an I/O error: none of
+    // them goes away soon; look again after the longest back-off.
+    const std::int64_t due = deps_.clock.now_us() / 1'000'000 + settings_.max_backoff.count();
     log::warn(id.str(), ": cannot read queue file: ", e.detail, "; trying again in ",
-              settings_.min_backoff.count(), "s");
+              settings_.max_backoff.count(), "s");
     (void)set_mtime(spool_.file(queue::QueueName::active, id), due);
     (void)queue::move_queue_file(spool_, id, queue::QueueName::active, queue::QueueName::deferred);
     return;

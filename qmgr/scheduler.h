@@ -88,6 +88,7 @@ class Scheduler {
   void start();
   // "New mail in incoming/": scans it now, or once the backlog already
   // known from it has been taken (newer files come after it anyway).
+  // Before start(), each of these calls start() instead.
   void scan_incoming();
   // Looks for deferred messages whose time has come (file mtime <= now).
   void scan_deferred();
@@ -171,6 +172,7 @@ class Scheduler {
   bool rescan_incoming_ = false;
   bool deferred_turn_ = false;           // alternate incoming and deferred
   std::map<std::string, std::unique_ptr<Transport>, std::less<>> transports_;
+  bool started_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;
 };
