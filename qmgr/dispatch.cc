@@ -77,24 +77,23 @@ void Scheduler::enqueue(const std::shared_ptr<Message>& m, const std::vector<Job
 void Scheduler::dispatch() {
   for (auto& [name, tp] : transports_) {
     Transport& t = *tp;
-    bool progress = true;
-    while (progress && (t.limits.process_limit == 0 || t.in_flight < t.limits.process_limit)) {
-      progress = false;
-      // One job per destination per round, starting at the cursor: round robin.
-      std::vector<Destination*> order;
-      for (auto it = t.dests.lower_bound(t.cursor); it != t.dests.end(); ++it) order.push_back(it->second.get());
-      for (auto it = t.dests.begin(); it != t.dests.end() && it->first < t.cursor; ++it)
-        order.push_back(it->second.get());
-      for (Destination* d : order) {
-        if (t.limits.process_limit != 0 && t.in_flight >= t.limits.process_limit) break;
-        if (d->queue.empty() || d->dead_until_us != 0 || !d->window.allows(d->in_flight)) continue;
-        if (start_job(t, *d)) {
-          progress = true;
-          t.cursor = d->nexthop + '\0';  // the next name after this one
-        } else {
-          progress = true;  // a forgotten message's job was dropped: look again
-        }
+    auto full = [&t] { return t.limits.process_limit != 0 && t.in_flight >= t.limits.process_limit; };
+    // Round robin: from the cursor on, one job per destination in turn,
+    // until the transport is full or a whole round starts nothing. A busy
+    // transport thus looks at few destinations per call, however many wait.
+    auto it = t.dests.lower_bound(t.cursor);
+    std::size_t idle_run = 0;
+    while (!t.dests.empty() && idle_run < t.dests.size() && !full()) {
+      if (it == t.dests.end()) it = t.dests.begin();
+      Destination& d = *it->second;
+      ++it;
+      if (d.queue.empty() || d.dead_until_us != 0 || !d.window.allows(d.in_flight)) {
+        ++idle_run;
+        continue;
       }
+      start_job(t, d);  // takes one job (a forgotten message's job is dropped)
+      t.cursor = d.nexthop + '\0';  // the next name after this one
+      idle_run = 0;
     }
   }
 }

@@ -187,7 +187,9 @@ void Scheduler::admit(const queue::QueueId& id, queue::QueueName from) {
       return;  // not_found: deleted or moved by the queue tools meanwhile
     }
   }
-  const bool force = forced_.erase(id) > 0;
+  // New mail, and mail requeued into incoming/ by the administrator, is
+  // tried at once; deferred mail only for its recipients that are due.
+  const bool force = forced_.erase(id) > 0 || from == queue::QueueName::incoming;
   auto qf = queue::load_queue_file(spool_, queue::QueueName::active, id);
   if (!qf) {
     const Error& e = qf.error();

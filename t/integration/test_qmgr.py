@@ -14,9 +14,11 @@ import email.policy
 import os
 import pathlib
 import signal
+import shutil
 import smtplib
 import socket
 import struct
+import tempfile
 import time
 
 import pytest
@@ -24,6 +26,9 @@ import pytest
 from instance import BUILD, Instance, children_of, free_port, pid_alive, wait_for
 
 QUEUES = ("incoming", "active", "deferred", "hold")
+ROOT = os.geteuid() == 0
+VUID = 4242 if ROOT else os.getuid()  # virtual mailboxes' owner (local switches to it as root)
+VGID = 4242 if ROOT else os.getgid()
 
 
 # --- lib/ipc framing (lib/ipc/PROTOCOL.md), for lib/queue/trigger.h ----------
@@ -140,7 +145,7 @@ class Mail:
 def mail(tmp_path):
     made = []
 
-    def make(main=None, qmgr_wakeup=300, slow=2):
+    def make(main=None, qmgr_wakeup=300, slow=2, services=()):
         port = free_port()
         d = tmp_path / f"inst{len(made)}"
         d.mkdir()
@@ -161,6 +166,7 @@ def mail(tmp_path):
             f"127.0.0.1:{port} inet n - n - - smtpd",
             f"qmgr unix n - n {qmgr_wakeup} 1 qmgr",
             f"testagent unix - n n - 10 {agent} -l {d / 'deliveries.log'} -m {d / 'copies'} -w {slow}",
+            *services,
         ])
         made.append(inst)
         inst.start()
@@ -365,3 +371,56 @@ def test_hold_is_never_scheduled(mail):
     m.inst.wait_log(f"{later}: removed")
     assert (spool / "hold" / qid).exists()
     assert [l[4] for l in m.lines() if l[0] == qid] == ["deferred"]
+
+
+@pytest.fixture
+def mail_store():
+    """A directory every uid can reach (tmp_path is root's alone), for Maildirs."""
+    d = tempfile.mkdtemp(prefix="posthorn-qmgr-")
+    os.chmod(d, 0o755)
+    base = os.path.join(d, "vmail")
+    os.mkdir(base)
+    os.chown(base, VUID, VGID)
+    yield pathlib.Path(base)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def maildir_messages(box):
+    new = box / "new"
+    return sorted(new.iterdir()) if new.exists() else []
+
+
+def test_end_to_end_smtp_to_virtual_maildir_with_an_alias(mail, mail_store, tmp_path):
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "vmailbox").write_text("bob@v.test v.test/bob/\ncarol@v.test v.test/carol/\n")
+    (tables / "valias").write_text("team@v.test bob@v.test, carol@v.test\n")
+    m = mail({
+        "virtual_mailbox_domains": "v.test",
+        "virtual_mailbox_base": str(mail_store),
+        "virtual_mailbox_maps": f"texthash:{tables / 'vmailbox'}",
+        "virtual_alias_maps": f"texthash:{tables / 'valias'}",
+        "virtual_uid_maps": f"static:{VUID}",
+        "virtual_gid_maps": f"static:{VGID}",
+    }, services=["virtual unix - n n - - local"])
+    direct = m.send(["bob@v.test"], subject="direct")
+    team = m.send(["team@v.test"], subject="to the team")
+    bob, carol = mail_store / "v.test" / "bob", mail_store / "v.test" / "carol"
+    wait_for(lambda: len(maildir_messages(bob)) == 2 and len(maildir_messages(carol)) == 1, 20,
+             "three Maildir deliveries")
+    m.wait_empty()
+    for qid in (direct, team):
+        m.inst.wait_log(f"{qid}: removed")
+    got = {p.read_bytes().split(b"Subject: ")[1].split(b"\n")[0]: p.read_bytes() for p in maildir_messages(bob)}
+    assert set(got) == {b"direct", b"to the team"}
+    assert got[b"to the team"].startswith(b"Return-Path: <sender@example.test>\nX-Original-To: team@v.test\n"
+                                          b"Delivered-To: bob@v.test\n")
+    assert b"\n\nbody of to the team\n" in got[b"to the team"]
+    (cmsg,) = maildir_messages(carol)
+    assert b"Delivered-To: carol@v.test\n" in cmsg.read_bytes()
+    if ROOT:
+        assert cmsg.stat().st_uid == VUID
+    log = m.inst.log()
+    assert f"{team}: to=<bob@v.test>, orig_to=<team@v.test>, relay=virtual" in log
+    assert f"{team}: to=<carol@v.test>, orig_to=<team@v.test>, relay=virtual" in log
+    assert f"{direct}: to=<bob@v.test>, relay=virtual" in log

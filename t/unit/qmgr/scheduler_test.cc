@@ -604,3 +604,41 @@ TEST_CASE("incoming and deferred mail take turns", "[qmgr][scheduler]") {
   }
   CHECK(order == "ididid");
 }
+
+TEST_CASE("destinations of a transport are served in turn", "[qmgr][scheduler]") {
+  Rig rig;
+  rig.settings.defaults.process_limit = 1;
+  for (int i = 0; i < 3; ++i) rig.submit("s@a.example", {cat("r", i, "@one.example")});
+  for (int i = 0; i < 3; ++i) rig.submit("s@a.example", {cat("r", i, "@two.example")});
+  rig.start();
+  std::string order;
+  while (!rig.agents.calls.empty()) {
+    REQUIRE(rig.agents.calls.size() == 1);
+    order += rig.agents.calls[0].req.nexthop == "one.example" ? '1' : '2';
+    rig.agents.answer("sent");
+  }
+  CHECK(order == "121212");
+}
+
+TEST_CASE("mail requeued into incoming/ is tried at once, whatever its back-off", "[qmgr][scheduler]") {
+  Rig rig;
+  queue::Envelope env;
+  env.sender = "s@a.example";
+  queue::Recipient r;
+  r.address = "x@b.example";
+  r.status = {RcptState::deferred, 0, 3, rig.clock.secs() - 10, rig.clock.secs() + 86400};
+  env.recipients.push_back(r);
+  env.arrival_us = rig.clock.now;
+  auto id = queue::write_queue_file(rig.spool, env, "", "body\r\n");
+  REQUIRE(id);
+  rig.start();
+  REQUIRE(rig.agents.calls.size() == 1);
+  rig.agents.answer("deferred");
+  auto qf = rig.read(QueueName::deferred, *id);
+  CHECK(qf.env.recipients[0].status.attempts == 4);
+  // From deferred/ the same recipient waits for its time.
+  rig.set_mtime(QueueName::deferred, *id, rig.clock.secs());
+  rig.sched->scan_deferred();
+  CHECK(rig.agents.calls.empty());
+  CHECK(rig.in(QueueName::deferred, *id));
+}
