@@ -18,6 +18,7 @@
 // and waits in deferred/ for the next try, even when every recipient is done.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -239,7 +240,12 @@ void Scheduler::retire_message(Message& m) {
       log::warn(m.id.str(), ": cannot remove ", queue::queue_dir_name(log), " log: ", ok.error().detail);
   if (auto ok = remove_notes(spool_, m.id); !ok)
     log::warn(m.id.str(), ": cannot remove expansion notes: ", ok.error().detail);
-  auto ok = queue::remove_queue_file(spool_, queue::QueueName::active, m.id);
+  // Not fsynced either (see Scheduler::move): a removal undone by an OS
+  // crash brings back a file whose recipients are all done; it is removed
+  // again, at worst after repeating the notice whose record went with it.
+  const std::filesystem::path path = spool_.file(queue::QueueName::active, m.id);
+  Result<void> ok;
+  if (::unlink(path.c_str()) != 0) ok = sys_error(cat("unlink ", path.string()));
   if (!ok) {
     if (ok.error().code == Errc::not_found)
       return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
@@ -260,7 +266,7 @@ void Scheduler::defer_message(Message& m, std::int64_t due) {
     if (errno == ENOENT) return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
     log::warn(m.id.str(), ": ", sys_error(cat("utimensat ", path.string())).detail);
   }
-  auto ok = queue::move_queue_file(spool_, m.id, queue::QueueName::active, queue::QueueName::deferred);
+  auto ok = move(m.id, queue::QueueName::active, queue::QueueName::deferred);
   if (!ok) {
     if (ok.error().code == Errc::not_found)
       return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");

@@ -18,7 +18,11 @@
 // The crash contract (kill -9 at any instant loses nothing; a restart
 // repeats at most the deliveries that were in flight):
 //   - a file is in exactly one queue directory at every instant: every move
-//     is one rename(2) on one filesystem, fsynced (lib/queue/spool.h);
+//     is one rename(2) on one filesystem (lib/queue/spool.h). qmgr does not
+//     fsync the directories after its moves and removals: the status blocks
+//     are fsynced, so a rename or unlink that an OS crash undoes only brings
+//     a file back where it was, to be taken again with what is done marked
+//     done (Scheduler::move);
 //   - an agent's answer is on disk before the recipient can be tried again:
 //     bounce reason (fsynced) before the bounced state, expansion note
 //     (fsynced) before a deferred state of an expanded recipient, status

@@ -123,6 +123,7 @@ class Scheduler {
   bool room() const;
   bool admit_next();
   void admit(const queue::QueueId& id, queue::QueueName from);
+  Result<void> move(const queue::QueueId& id, queue::QueueName from, queue::QueueName to);
   void release(Message& m);
   void forget(Message& m, std::string_view why);
   void update_busy();

@@ -150,7 +150,9 @@ def mail(tmp_path):
         d = tmp_path / f"inst{len(made)}"
         d.mkdir()
         (d / "copies").mkdir()
-        (d / "transport").write_text("example.test testagent:\nother.test testagent:\n")
+        (d / "transport").write_text("example.test testagent:\nother.test testagent:\n"
+                                     "refused.test error:5.7.1 we do not take mail for it\n"
+                                     "nowhere.test nosuch:\n")
         settings = {
             "daemon_directory": str(BUILD / "bin"),
             "myhostname": "mx.example.org",
@@ -182,7 +184,8 @@ def mail(tmp_path):
 def qmgr_pid(inst):
     for pid in inst.children():
         try:
-            if "qmgr" in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode():
+            argv0 = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+            if os.path.basename(argv0) == "qmgr":
                 return pid
         except FileNotFoundError:
             pass
@@ -291,6 +294,23 @@ def test_bounce_returns_one_notice_for_all_failed_recipients(mail):
                                                           "rfc822; bounce-b@example.test"]
     assert all(r["Status"] == "5.1.1" and r["Action"] == "failed" for r in rcpts)
     assert f"{qid}: sender non-delivery notification:" in m.inst.log()
+
+
+def test_error_transport_bounces_and_a_missing_agent_defers(mail):
+    m = mail()
+    qid = m.send(["x@refused.test", "y@nowhere.test"], subject="odd")
+    wait_for(lambda: m.copies_to("sender@example.test"), 20, "the non-delivery notice")
+    m.inst.wait_log(f"{qid}: to=<y@nowhere.test>, relay=none")
+    log = m.inst.log()
+    assert (f"{qid}: to=<x@refused.test>, relay=none, delay=") in log
+    assert "dsn=5.7.1, status=bounced (we do not take mail for it)" in log
+    assert "dsn=4.3.0, status=deferred (delivery agent not reachable)" in log
+    assert "warning: connect to transport private/nosuch:" in log
+    (dsn,) = m.copies_to("sender@example.test")
+    _per_message, *rcpts = list(dsn.iter_parts())[1].get_payload()
+    assert [r["Final-Recipient"] for r in rcpts] == ["rfc822; x@refused.test"]
+    assert rcpts[0]["Status"] == "5.7.1"
+    assert (m.inst.dir / "spool" / "deferred" / qid).exists()  # y@ waits for its agent
 
 
 def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_what_was_in_flight(mail):
