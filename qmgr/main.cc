@@ -37,7 +37,12 @@
 //     the move, so deferred mail is never lost, at worst tried early.
 // Not yet:    the deliver protocol has no "whole site failed" flag, so a
 //             job counts as a failed delivery to its destination when every
-//             recipient of it was deferred.
+//             recipient of it was deferred. lib/service has no "retiring"
+//             query: on reload or stop a busy qmgr keeps scheduling until
+//             master's grace period ends it (safe by the contract above; the
+//             deliveries then in flight are repeated by its successor). Each
+//             answer costs one fsync of the queue file (update_recipients),
+//             which bounds qmgr's rate on slow disks.
 #include <memory>
 #include <optional>
 #include <random>

@@ -1,7 +1,6 @@
 // qmgr/pass.cc - resolving a message's due recipients into deliveries, and
 // recording outcomes (scheduler.h, steps 2 and 4).
 #include <algorithm>
-#include <cctype>
 
 #include "lib/base/strings.h"
 #include "lib/log/log.h"
@@ -14,20 +13,6 @@ namespace {
 
 using Kind = Scheduler::Outcome::Kind;
 
-// "5.1.1 text" -> {"5.1.1", "text"}; no leading status code -> {"", text}.
-std::pair<std::string, std::string> split_dsn(std::string_view text) {
-  std::string_view t = trim(text);
-  std::size_t end = t.find(' ');
-  std::string_view head = t.substr(0, end);
-  std::vector<std::string> parts = split(head, '.');
-  bool ok = parts.size() == 3 && head.size() >= 5 && (head[0] == '2' || head[0] == '4' || head[0] == '5');
-  for (const std::string& p : parts)
-    if (p.empty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      ok = false;
-  if (!ok) return {"", std::string(t)};
-  return {std::string(head), std::string(end == std::string_view::npos ? std::string_view() : trim(t.substr(end)))};
-}
-
 // `dsn` with its class digit replaced, or `fallback` when it is not X.Y.Z.
 std::string with_class(const std::string& dsn, char cls, const char* fallback) {
   if (dsn.size() < 5 || dsn[1] != '.') return fallback;
@@ -36,28 +21,17 @@ std::string with_class(const std::string& dsn, char cls, const char* fallback) {
   return out;
 }
 
-// What qmgr's own transports (error:, retry:, discard:) mean.
+// What qmgr's own transports (error:, retry:, discard:) mean; lib/resolve
+// reads their status and text (special_status()).
 Scheduler::Outcome internal_outcome(const resolve::Destination& d) {
+  const resolve::Status st = resolve::special_status(d);
   Scheduler::Outcome o;
   o.log = true;
-  auto [dsn, text] = split_dsn(d.nexthop);
-  if (d.transport == "error") {
-    o.kind = Kind::bounced;
-    o.dsn = with_class(dsn, '5', "5.0.0");
-    o.text = text.empty() ? "delivery refused by the error transport" : text;
-  } else if (d.transport == "retry") {
-    o.kind = Kind::deferred;
-    o.dsn = with_class(dsn, '4', "4.0.0");
-    o.text = text.empty() ? "delivery deferred by the retry transport" : text;
-  } else {  // discard
-    o.kind = Kind::sent;
-    o.dsn = "2.0.0";
-    o.text = d.nexthop.empty() ? "discarded" : d.nexthop;
-  }
+  o.kind = d.transport == "error" ? Kind::bounced : d.transport == "retry" ? Kind::deferred : Kind::sent;
+  o.dsn = st.dsn;
+  o.text = st.text;
   return o;
 }
-
-bool internal_transport(const std::string& t) { return t == "error" || t == "retry" || t == "discard"; }
 
 }  // namespace
 
@@ -108,7 +82,7 @@ void Scheduler::route(const std::shared_ptr<Message>& m, std::uint32_t index, st
         continue;
       }
     }
-    if (internal_transport(d.transport)) {
+    if (resolve::is_special_transport(d.transport)) {
       settle_internal(*m, index, d.recipient, internal_outcome(d), batch);
       continue;
     }

@@ -99,11 +99,15 @@ void Scheduler::scan_deferred() {
   }
   const std::int64_t now = deps_.clock.now_us() / 1'000'000;
   std::deque<queue::QueueId> due;
+  std::set<queue::QueueId> still_forced;  // flushed files that left deferred/ are forgotten
   for (const queue::QueueId& id : listing->ids) {
     struct stat st;
     if (::stat(spool_.file(queue::QueueName::deferred, id).c_str(), &st) != 0) continue;  // moved meanwhile
-    if (static_cast<std::int64_t>(st.st_mtime) <= now || forced_.count(id)) due.push_back(id);
+    const bool forced = forced_.count(id) > 0;
+    if (forced) still_forced.insert(id);
+    if (static_cast<std::int64_t>(st.st_mtime) <= now || forced) due.push_back(id);
   }
+  forced_ = std::move(still_forced);
   deferred_ = std::move(due);
   pump();
 }
