@@ -1,0 +1,43 @@
+// qmgr/agents.h - the real delivery agents: one lib/ipc connection per job
+// to the transport's socket, private/TRANSPORT, speaking lib/deliver's
+// protocol.
+//
+// A connection carries one request and is closed after its answer, so an
+// agent process is free for the next job as soon as it has answered (master
+// spawns agents by connections, up to the service's maxproc, and qmgr keeps
+// at most that many jobs in flight per transport).
+//
+// The connect itself is synchronous (UNIX-domain: it does not wait for the
+// agent, only for the listening socket, which master holds open); a failure
+// there is reported as `unreachable`, later, from the loop.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "lib/event/event_base.h"
+#include "lib/event/timer.h"
+#include "lib/ipc/client.h"
+#include "lib/queue/spool.h"
+#include "qmgr/ports.h"
+
+namespace posthorn::qmgr {
+
+class AgentPool final : public Agents {
+ public:
+  AgentPool(event::EventBase& loop, queue::Spool spool) : loop_(loop), spool_(std::move(spool)) {}
+  void deliver(const std::string& transport, const deliver::Request& req,
+               std::chrono::milliseconds timeout, std::function<void(AgentAnswer)> done) override;
+  std::size_t open() const { return calls_.size(); }
+
+ private:
+  struct Call {
+    std::unique_ptr<ipc::Client> client;
+    std::unique_ptr<event::Timer> later;  // reports a connect failure from the loop
+  };
+  event::EventBase& loop_;
+  queue::Spool spool_;
+  std::map<Call*, std::unique_ptr<Call>> calls_;
+};
+
+}  // namespace posthorn::qmgr
