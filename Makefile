@@ -61,6 +61,7 @@ $(1)_SRCS := $$(sort $$(wildcard $(2)/*.cc))
 ifneq ($$($(1)_SRCS),)
 PROGRAMS += $(BUILD)/bin/$(1)
 PROGRAM_PARTS += $$(filter-out %/main.o,$$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o))
+$(1)_FUZZPARTS := $$(filter-out %/main.o,$$($(1)_SRCS:%.cc=$(BUILD)/fuzzobj/%.o))
 $(BUILD)/bin/$(1): $$($(1)_SRCS:%.cc=$(BUILD)/obj/%.o) $$($(1)_USES:%.cc=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
@@ -95,8 +96,10 @@ FUZZ_FLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undef
   -fno-sanitize-recover=undefined
 FUZZ_SRCS := $(sort $(wildcard t/fuzz/*_fuzz.cc))
 FUZZERS := $(FUZZ_SRCS:t/fuzz/%_fuzz.cc=$(BUILD)/fuzz/%)
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o) \
-  $(patsubst $(BUILD)/obj/%,$(BUILD)/fuzzobj/%,$(PROGRAM_PARTS))
+# A fuzzer NAME links the library and, when there is a program NAME, that
+# program's objects but main.o (t/fuzz/smtpd_fuzz.cc drives smtpd's session
+# engine); other programs are not compiled for fuzzing at all.
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o)
 
 .PHONY: all build deps deps-test deps-run deps-fuzz test unit fuzz-smoke integration run bench \
   fuzz install clean
@@ -140,7 +143,8 @@ $(BUILD)/fuzzobj/%.o: %.cc
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) $(WARNINGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(BUILD)/fuzz/%: $(BUILD)/fuzzobj/t/fuzz/%_fuzz.o $(FUZZ_LIB_OBJS)
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: $(BUILD)/fuzzobj/t/fuzz/%_fuzz.o $(FUZZ_LIB_OBJS) $$($$*_FUZZPARTS)
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
