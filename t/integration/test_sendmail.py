@@ -322,6 +322,26 @@ def test_q_asks_qmgr_to_flush(inst, instances, tmp_path):
     assert r.returncode == 0
 
 
+def test_q_delivers_deferred_mail_at_once(delivering):
+    """A mailbox that cannot be written defers; once it can, sendmail -q
+    delivers without waiting out the back-off (minutes by default)."""
+    inst, store = delivering, delivering.store
+    os.chmod(store.base, 0)
+    try:
+        r = sendmail(inst, "bob@example.org", input=b"Subject: retried\n\nbody\n")
+        assert r.returncode == 0, r.stderr
+        (deferred,) = wait_queued(inst, queue="deferred", timeout=20)
+        inst.wait_log(f"{deferred.name}: to=<bob@example.org>, relay=virtual")
+        assert "status=deferred" in inst.log()
+    finally:
+        os.chmod(store.base, 0o755)
+    r = sendmail(inst, "-q")
+    assert r.returncode == 0, r.stderr
+    (delivered,) = store.wait("bob@example.org")
+    assert b"\nSubject: retried\n" in delivered
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
+
+
 @pytest.fixture
 def shared_instance(instances):
     """An instance in a folder other users can reach (tmp_path's parents are
@@ -382,6 +402,35 @@ def test_an_unprivileged_user_submits_but_cannot_read_the_queue(shared_instance)
         assert out.stdout.strip() == "all refused", (user, out.stdout, out.stderr)
     inst.start()
     wait_queued(inst, 2)
+
+
+def test_an_unprivileged_users_mail_is_delivered_as_hers(tmp_path):
+    if not is_root():
+        pytest.skip("needs root to create users and a set-gid postdrop")
+    uid = ensure_user("phsubmit1")
+    top = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-submit-"))
+    os.chmod(top, 0o755)
+    store = MailStore()
+    inst = delivery_instance(top / "inst", store)
+    os.chmod(inst.dir, 0o755)
+    try:
+        inst.start()
+        r = sendmail(inst, "-f", "forged@example.com", "bob@example.org",
+                     input=b"Subject: from alice\n\nhi\n", **as_user("phsubmit1"))
+        assert r.returncode == 0, r.stderr
+        (delivered,) = store.wait("bob@example.org")
+        head, body = split_delivered(delivered)
+        # -f is the user's to choose, as in Postfix; the Received line and
+        # the log still name her uid.
+        assert head.startswith("Return-Path: <forged@example.com>\n"), head
+        assert f"\nReceived: by host.example.org (Posthorn, from userid {uid});" in head
+        assert body == b"hi\n"
+        inst.wait_log(f"uid={uid} from=<forged@example.com>")
+    finally:
+        left = inst.teardown()
+        store.cleanup()
+        shutil.rmtree(top, ignore_errors=True)
+    assert not left, f"processes left behind: {left}"
 
 
 def test_postdrop_refuses_a_configuration_its_user_controls(shared_instance, tmp_path):
