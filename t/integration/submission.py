@@ -8,6 +8,13 @@ there, since the build tree's own copy cannot carry the set-gid bit for the
 tests; posthorn is linked beside it, so sendmail finds both where an
 installed system has them. Run as anyone else, nothing is privileged and
 sendmail finds postdrop beside itself in the build tree.
+
+A delivery instance (delivery_instance) adds qmgr and local as the virtual
+transport, with virtual mailboxes (Maildirs in a MailStore) for the test
+recipients: example.org and example.net are virtual mailbox domains, so
+mail that sendmail submits goes all the way to a mailbox that the test
+reads. Mail for any other domain goes to default_transport (smtp), which
+these instances do not run: it is deferred and stays in deferred/.
 """
 import grp
 import os
@@ -15,10 +22,15 @@ import pathlib
 import pwd
 import shutil
 import subprocess
+import tempfile
 
 from instance import BUILD, Instance, wait_for
 
 PICKUP = "pickup unix n - n 60 1 pickup"
+QMGR = "qmgr unix n - n 300 1 qmgr"
+VIRTUAL = "virtual unix - n n - - local"
+# The virtual mailboxes of a delivery instance, each a Maildir.
+MAILBOXES = ("alice@example.org", "bob@example.org", "carol@example.org", "dave@example.net")
 
 
 def is_root():
@@ -46,6 +58,68 @@ def submission_instance(directory, main=None, services=(PICKUP,)):
         settings["command_directory"] = str(cmd)
     settings.update(main or {})
     return Instance(directory, settings, list(services))
+
+
+class MailStore:
+    """virtual_mailbox_base in a folder every uid can reach (pytest's tmp_path
+    is root's alone), owned by the virtual uid that local switches to when
+    run as root. Remove with cleanup()."""
+
+    def __init__(self):
+        root = is_root()
+        self.uid, self.gid = (4242, 4242) if root else (os.getuid(), os.getgid())
+        self.top = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-submit-store-"))
+        os.chmod(self.top, 0o755)
+        self.base = self.top / "vmail"
+        self.base.mkdir()
+        os.chown(self.base, self.uid, self.gid)
+
+    def box(self, address):
+        local, _, domain = address.partition("@")
+        return self.base / domain / local
+
+    def messages(self, address):
+        """The delivered messages of `address`, oldest name first, as bytes."""
+        new = self.box(address) / "new"
+        return [p.read_bytes() for p in sorted(new.iterdir())] if new.exists() else []
+
+    def wait(self, address, count=1, timeout=20.0):
+        return wait_for(lambda: (lambda m: m if len(m) >= count else None)(self.messages(address)),
+                        timeout, f"{count} message(s) in the mailbox of {address}")
+
+    def cleanup(self):
+        shutil.rmtree(self.top, ignore_errors=True)
+
+
+def delivery_instance(directory, store, main=None, services=()):
+    """A submission instance that also delivers: pickup, qmgr and local as
+    the virtual transport, MAILBOXES in `store`."""
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    maps = directory / "vmailbox"
+    maps.write_text("".join(f"{a} {a.split('@')[1]}/{a.split('@')[0]}/\n" for a in MAILBOXES))
+    settings = {
+        "mydestination": "host.example.org, localhost",
+        "virtual_mailbox_domains": "example.org, example.net",
+        "virtual_mailbox_base": str(store.base),
+        "virtual_mailbox_maps": f"texthash:{maps}",
+        "virtual_uid_maps": f"static:{store.uid}",
+        "virtual_gid_maps": f"static:{store.gid}",
+    }
+    settings.update(main or {})
+    return submission_instance(directory, settings, (PICKUP, QMGR, VIRTUAL, *services))
+
+
+def spool_empty(inst):
+    """No message left in maildrop/ or any queue qmgr works from."""
+    return not any(queue_files(inst, q) for q in ("maildrop", "incoming", "active", "deferred"))
+
+
+def split_delivered(data):
+    """A delivered Maildir message: (header block as text, each line ended
+    by "\\n" as local stores it, body bytes)."""
+    head, _, body = data.partition(b"\n\n")
+    return head.decode(errors="replace") + "\n", body
 
 
 def ensure_user(name):

@@ -1,5 +1,7 @@
 """pickup under master: woken by postdrop, by master's timer and at start;
-hostile maildrop files go to corrupt/ while the rest keeps flowing."""
+hostile maildrop files go to corrupt/ while the rest keeps flowing. The last
+tests run qmgr and local too (a delivery instance, submission.py) and follow
+picked-up mail to the recipients' Maildirs."""
 import os
 import socket
 import struct
@@ -9,7 +11,8 @@ import time
 import pytest
 
 from instance import wait_for
-from submission import (BUILD, dump, queue_files, sendmail, submission_instance,
+from submission import (BUILD, MAILBOXES, MailStore, delivery_instance, dump, queue_files,
+                        sendmail, spool_empty, split_delivered, submission_instance,
                         wait_maildrop_empty, wait_queued)
 
 
@@ -121,3 +124,56 @@ def test_concurrent_submissions_all_arrive(instances, tmp_path):
     assert rcpts == sorted(f"user{i}@example.org" for i in range(n))
     wait_maildrop_empty(inst)
     print(f"{n} submissions queued in {elapsed:.2f}s")
+
+
+@pytest.fixture
+def delivering(tmp_path):
+    """A started delivery instance with its MailStore as .store."""
+    store = MailStore()
+    inst = delivery_instance(tmp_path / "deliver", store)
+    inst.store = store
+    try:
+        inst.start()
+        yield inst
+    finally:
+        left = inst.teardown()
+        store.cleanup()
+    assert not left, f"processes left behind: {left}"
+
+
+def test_corrupt_maildrop_files_do_not_hold_up_delivery(delivering):
+    inst, store = delivering, delivering.store
+    maildrop = inst.dir / "spool" / "maildrop"
+    (maildrop / "1K0Y500FVFAAERS1").write_bytes(b"\x00garbage" * 10)
+    os.symlink("/etc/shadow", maildrop / "1K0Y500FVFAAERS2")
+    assert sendmail(inst, "carol@example.org", input=b"Subject: past junk\n\nbody\n").returncode == 0
+    (delivered,) = store.wait("carol@example.org")
+    head, body = split_delivered(delivered)
+    assert "\nSubject: past junk\n" in head and body == b"body\n"
+    assert sorted(p.name for p in (inst.dir / "spool" / "corrupt").iterdir()) == [
+        "1K0Y500FVFAAERS1", "1K0Y500FVFAAERS2"]
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
+
+
+def test_concurrent_submissions_are_all_delivered(delivering):
+    inst, store = delivering, delivering.store
+    n = 40
+    start = time.monotonic()
+    procs = [subprocess.Popen([str(BUILD / "bin" / "sendmail"), "-C", str(inst.dir),
+                               MAILBOXES[i % len(MAILBOXES)]], stdin=subprocess.PIPE)
+             for i in range(n)]
+    for i, p in enumerate(procs):
+        p.communicate(f"Subject: message {i}\n\nbody {i}\n".encode(), timeout=60)
+        assert p.returncode == 0
+    per_box = n // len(MAILBOXES)
+    bodies = []
+    for address in MAILBOXES:
+        bodies += [split_delivered(m)[1] for m in store.wait(address, per_box, timeout=60)]
+    elapsed = time.monotonic() - start
+    assert sorted(bodies) == sorted(f"body {i}\n".encode() for i in range(n))  # each once
+    for address in MAILBOXES:
+        for m in store.messages(address):
+            i = int(split_delivered(m)[1].split()[1])
+            assert MAILBOXES[i % len(MAILBOXES)] == address
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
+    print(f"{n} submissions delivered to Maildirs in {elapsed:.2f}s")

@@ -1,13 +1,16 @@
 """sendmail, postdrop, mailq and newaliases as programs and users run them.
 
 Each test runs a real instance with pickup (submission.py) and the build's
-sendmail; a message has arrived when cleanup's queue file is in incoming/,
-read back with t/progs/qfdump. Run as root (CI), postdrop is set-gid to the
-maildrop group as installed, and the unprivileged tests run as accounts
-they create.
+sendmail. Tests of what the queue file holds run pickup alone: a message has
+arrived when cleanup's queue file is in incoming/, read back with
+t/progs/qfdump. Tests of what a user sees run a delivery instance (qmgr and
+local too) and read the recipients' Maildirs. Run as root (CI), postdrop is
+set-gid to the maildrop group as installed, and the unprivileged tests run
+as accounts they create.
 """
 import os
 import pathlib
+import pwd
 import shutil
 import smtplib
 import socket
@@ -18,9 +21,9 @@ import tempfile
 import pytest
 
 from instance import BUILD, wait_for
-from submission import (PICKUP, as_user, dump, ensure_user, header_block, is_root,
-                        queue_files, sendmail, submission_instance, wait_maildrop_empty,
-                        wait_queued)
+from submission import (PICKUP, QMGR, MailStore, as_user, delivery_instance, dump, ensure_user,
+                        header_block, is_root, queue_files, sendmail, spool_empty,
+                        split_delivered, submission_instance, wait_maildrop_empty, wait_queued)
 
 EX_USAGE, EX_DATAERR, EX_UNAVAILABLE, EX_NOPERM, EX_CONFIG = 64, 65, 69, 77, 78
 
@@ -47,40 +50,73 @@ def inst(instances, tmp_path):
     return instances(tmp_path / "inst")
 
 
+@pytest.fixture
+def delivering(tmp_path):
+    """A started delivery instance (submission.py) with its MailStore as
+    .store; the instance is stopped before the store goes."""
+    store = MailStore()
+    inst = delivery_instance(tmp_path / "deliver", store)
+    inst.store = store
+    try:
+        inst.start()
+        wait_for(lambda: (inst.dir / "spool" / "public" / "qmgr").exists(), what="qmgr's socket")
+        yield inst
+    finally:
+        left = inst.teardown()
+        store.cleanup()
+    assert not left, f"processes left behind: {left}"
+
+
+def me():
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
 def only_message(inst):
     files = wait_queued(inst)
     assert len(files) == 1
     return dump(files[0])
 
 
-def test_t_takes_recipients_from_the_header_and_drops_bcc(inst):
+def test_t_takes_recipients_from_the_header_and_drops_bcc(delivering):
+    inst, store = delivering, delivering.store
     msg = (b"To: Bob <bob@example.org>\nCc: carol\nBcc: dave@example.net\n"
            b"Subject: -t test\n\nfirst line\n.\nafter a lone dot\n")
     r = sendmail(inst, "-t", "-i", input=msg)
     assert r.returncode == 0, r.stderr
-    fields, message = only_message(inst)
-    assert sorted(fields["recipient"]) == ["bob@example.org", "carol@example.org",
-                                           "dave@example.net"]
-    assert fields["sender"] == "root@example.org"
-    head = header_block(message)
-    assert "Bcc" not in head and "dave" not in head
-    assert "To: Bob <bob@example.org>" in head and "Cc: carol" in head
-    assert head.startswith("Received: by host.example.org (Posthorn, from userid 0);")
-    assert "\r\nDate: " in head and "\r\nMessage-ID: <" in head
-    assert "\r\nFrom: root <root@example.org>" in head  # the account's GECOS name
-    assert message.endswith(b"\r\n\r\nfirst line\r\n.\r\nafter a lone dot\r\n")
-    wait_maildrop_empty(inst)
-    inst.wait_log("uid=0 from=<root@example.org>")
+    user, uid = me(), os.getuid()
+    for rcpt in ("bob@example.org", "carol@example.org", "dave@example.net"):
+        (delivered,) = store.wait(rcpt)
+        head, body = split_delivered(delivered)
+        added = f"Return-Path: <{user}@example.org>\nX-Original-To: {rcpt}\nDelivered-To: {rcpt}\n"
+        assert head.startswith(added), head
+        head = head[len(added):]  # the message as submitted, with cleanup's additions
+        assert "Bcc" not in head and "dave" not in head  # dave got it, but blind
+        assert "\nTo: Bob <bob@example.org>\n" in head and "\nCc: carol\n" in head
+        assert head.startswith(f"Received: by host.example.org (Posthorn, from userid {uid});")
+        assert "\nDate: " in head and "\nMessage-ID: <" in head
+        assert f"\nFrom: {user} <{user}@example.org>" in head  # the account's GECOS name
+        assert body == b"first line\n.\nafter a lone dot\n"
+    assert store.messages("alice@example.org") == []
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
+    inst.wait_log(f"uid={uid} from=<{user}@example.org>")
+    inst.wait_log("to=<dave@example.net>, relay=virtual")
 
 
-def test_f_sets_the_envelope_sender_and_F_the_full_name(inst):
+def test_f_sets_the_envelope_sender_and_F_the_full_name(delivering):
+    inst, store = delivering, delivering.store
     r = sendmail(inst, "-f", "bounces@lists.example.org", "-F", "List Robot", "bob@example.org",
                  input=b"Subject: from a list\n\nbody\n")
     assert r.returncode == 0, r.stderr
-    fields, message = only_message(inst)
-    assert fields["sender"] == "bounces@lists.example.org"
-    assert fields["recipient"] == ["bob@example.org"]
-    assert "\r\nFrom: List Robot <bounces@lists.example.org>" in header_block(message)
+    (delivered,) = store.wait("bob@example.org")
+    head, body = split_delivered(delivered)
+    assert head.startswith("Return-Path: <bounces@lists.example.org>\n"), head
+    assert "\nFrom: List Robot <bounces@lists.example.org>\n" in head
+    assert body == b"body\n"
+    r = sendmail(inst, "-r", "other@lists.example.org", "carol@example.org",
+                 input=b"Subject: -r\n\nbody\n")
+    assert r.returncode == 0, r.stderr
+    (delivered,) = store.wait("carol@example.org")
+    assert delivered.startswith(b"Return-Path: <other@lists.example.org>\n")
 
 
 def test_a_lone_dot_ends_the_message_without_i(inst):
@@ -102,18 +138,20 @@ def test_dsn_and_body_options_reach_the_queue_file(inst):
     assert "option -odb ignored" in inst.log()
 
 
-def test_mail_waits_in_maildrop_while_the_system_is_stopped(inst):
+def test_mail_waits_in_maildrop_while_the_system_is_stopped(delivering):
+    inst, store = delivering, delivering.store
     assert inst.stop().returncode == 0
     r = sendmail(inst, "bob@example.org", input=b"Subject: while stopped\n\nbody\n")
     assert r.returncode == 0, r.stderr
     dropped = queue_files(inst, "maildrop")
     assert len(dropped) == 1
     assert queue_files(inst, "incoming") == []
+    assert store.messages("bob@example.org") == []
     inst.start()
-    fields, message = only_message(inst)
-    assert fields["recipient"] == ["bob@example.org"]
-    assert b"Subject: while stopped" in message
-    wait_maildrop_empty(inst)
+    (delivered,) = store.wait("bob@example.org")
+    head, body = split_delivered(delivered)
+    assert "\nSubject: while stopped\n" in head and body == b"body\n"
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
 
 
 def test_usage_and_data_errors_have_sysexits_codes(inst, tmp_path):
@@ -238,15 +276,7 @@ def test_newaliases_builds_alias_database(instances, tmp_path):
     assert q.returncode == 0 and "carol" in q.stdout
 
 
-def queue_list_available():
-    r = subprocess.run([str(BUILD / "bin" / "posthorn"), "queue", "--help"], capture_output=True,
-                       timeout=30)
-    return r.returncode == 0
-
-
 def test_mailq_lists_the_queue(inst):
-    if not queue_list_available():
-        pytest.skip("posthorn queue list is not built yet")
     assert inst.stop().returncode == 0
     assert sendmail(inst, "bob@example.org", input=b"Subject: q\n\nbody\n").returncode == 0
     inst.start()
@@ -257,17 +287,59 @@ def test_mailq_lists_the_queue(inst):
         assert b"bob@example.org" in out.stdout
 
 
+def test_mailq_shows_a_deferred_message_with_its_reason(delivering):
+    """bob's copy is delivered; the other recipient's domain goes to
+    default_transport (smtp), which this instance does not run."""
+    inst, store = delivering, delivering.store
+    r = sendmail(inst, "bob@example.org", "someone@remote.example",
+                 input=b"Subject: half deferred\n\nbody\n")
+    assert r.returncode == 0, r.stderr
+    store.wait("bob@example.org")
+    (deferred,) = wait_queued(inst, queue="deferred", timeout=20)
+    qid = deferred.name
+    inst.wait_log(f"{qid}: to=<someone@remote.example>, relay=none")
+    for out in (sendmail(inst, "-bp"), sendmail(inst, name="mailq")):
+        assert out.returncode == 0, out.stderr
+        text = out.stdout.decode()
+        lines = text.splitlines()
+        assert lines[0].startswith("-Queue ID-")
+        assert lines[1].split()[0] == qid  # no mark: neither active (*) nor held (!)
+        assert lines[1].split()[-1] == f"{me()}@example.org"
+        assert lines[2].strip() == "(delivery agent not reachable)"
+        assert lines[3].strip() == "someone@remote.example"
+        assert "bob@example.org" not in text  # delivered: no longer listed
+        assert text.endswith(" in 1 Request.\n")
+
+
 def test_q_asks_qmgr_to_flush(inst, instances, tmp_path):
     r = sendmail(inst, "-q")  # this instance runs no qmgr: a clear error, not a hang
     assert r.returncode == EX_UNAVAILABLE
     assert b"is the mail system running?" in r.stderr
     assert sendmail(inst, "-q30m").returncode == 0  # periodic runs are qmgr's own
-    if not (BUILD / "bin" / "qmgr").exists():
-        return
-    with_qmgr = instances(tmp_path / "qmgr", services=(PICKUP, "qmgr unix n - n 300 1 qmgr"))
+    with_qmgr = instances(tmp_path / "qmgr", services=(PICKUP, QMGR))
     r = wait_for(lambda: (lambda p: p if p.returncode == 0 else None)(sendmail(with_qmgr, "-q")),
                  what="qmgr to answer a flush")
     assert r.returncode == 0
+
+
+def test_q_delivers_deferred_mail_at_once(delivering):
+    """A mailbox that cannot be written defers; once it can, sendmail -q
+    delivers without waiting out the back-off (minutes by default)."""
+    inst, store = delivering, delivering.store
+    os.chmod(store.base, 0)
+    try:
+        r = sendmail(inst, "bob@example.org", input=b"Subject: retried\n\nbody\n")
+        assert r.returncode == 0, r.stderr
+        (deferred,) = wait_queued(inst, queue="deferred", timeout=20)
+        inst.wait_log(f"{deferred.name}: to=<bob@example.org>, relay=virtual")
+        assert "status=deferred" in inst.log()
+    finally:
+        os.chmod(store.base, 0o755)
+    r = sendmail(inst, "-q")
+    assert r.returncode == 0, r.stderr
+    (delivered,) = store.wait("bob@example.org")
+    assert b"\nSubject: retried\n" in delivered
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
 
 
 @pytest.fixture
@@ -332,6 +404,35 @@ def test_an_unprivileged_user_submits_but_cannot_read_the_queue(shared_instance)
     wait_queued(inst, 2)
 
 
+def test_an_unprivileged_users_mail_is_delivered_as_hers(tmp_path):
+    if not is_root():
+        pytest.skip("needs root to create users and a set-gid postdrop")
+    uid = ensure_user("phsubmit1")
+    top = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-submit-"))
+    os.chmod(top, 0o755)
+    store = MailStore()
+    inst = delivery_instance(top / "inst", store)
+    os.chmod(inst.dir, 0o755)
+    try:
+        inst.start()
+        r = sendmail(inst, "-f", "forged@example.com", "bob@example.org",
+                     input=b"Subject: from alice\n\nhi\n", **as_user("phsubmit1"))
+        assert r.returncode == 0, r.stderr
+        (delivered,) = store.wait("bob@example.org")
+        head, body = split_delivered(delivered)
+        # -f is the user's to choose, as in Postfix; the Received line and
+        # the log still name her uid.
+        assert head.startswith("Return-Path: <forged@example.com>\n"), head
+        assert f"\nReceived: by host.example.org (Posthorn, from userid {uid});" in head
+        assert body == b"hi\n"
+        inst.wait_log(f"uid={uid} from=<forged@example.com>")
+    finally:
+        left = inst.teardown()
+        store.cleanup()
+        shutil.rmtree(top, ignore_errors=True)
+    assert not left, f"processes left behind: {left}"
+
+
 def test_postdrop_refuses_a_configuration_its_user_controls(shared_instance, tmp_path):
     inst = shared_instance
     ensure_user("phsubmit1")
@@ -357,25 +458,30 @@ def client_env(inst, tmp_path):
     return env
 
 
-def test_s_nail_submits_through_sendmail(inst, tmp_path):
+def test_s_nail_submits_through_sendmail(delivering, tmp_path):
     exe = shutil.which("s-nail")
     if not exe:
         pytest.skip("s-nail is not installed (scripts/deps.sh test installs it)")
+    inst, store = delivering, delivering.store
     r = subprocess.run([exe, "-n", "-#", "-S", f"mta={BUILD / 'bin' / 'sendmail'}", "-S", "sendwait",
                         "-s", "from s-nail", "bob@example.org"],
                        input=b"written by s-nail\n.\nstill the body\n", capture_output=True,
                        env=client_env(inst, tmp_path), timeout=60)
     assert r.returncode == 0, r.stderr
-    fields, message = only_message(inst)
-    assert fields["recipient"] == ["bob@example.org"]
-    assert b"Subject: from s-nail" in message
-    assert b"written by s-nail\r\n.\r\nstill the body\r\n" in message  # s-nail passes -i
+    (delivered,) = store.wait("bob@example.org")
+    head, body = split_delivered(delivered)
+    assert head.startswith(f"Return-Path: <{me()}@example.org>\nX-Original-To: bob@example.org\n"
+                           "Delivered-To: bob@example.org\n")
+    assert "\nSubject: from s-nail\n" in head and "\nTo: bob@example.org\n" in head
+    assert body == b"written by s-nail\n.\nstill the body\n"  # s-nail passes -i
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
 
 
-def test_mutt_submits_through_sendmail(inst, tmp_path):
+def test_mutt_submits_through_sendmail(delivering, tmp_path):
     exe = shutil.which("mutt")
     if not exe:
         pytest.skip("mutt is not installed (scripts/deps.sh test installs it)")
+    inst, store = delivering, delivering.store
     body = tmp_path / "body.txt"
     body.write_text("written by mutt\n")
     sendmail_cmd = f"{BUILD / 'bin' / 'sendmail'} -C {inst.dir}"
@@ -385,9 +491,11 @@ def test_mutt_submits_through_sendmail(inst, tmp_path):
                        stdin=body.open("rb"), capture_output=True, env=client_env(inst, tmp_path),
                        timeout=60)
     assert r.returncode == 0, r.stderr
-    fields, message = only_message(inst)
-    assert fields["sender"] == "alice@example.org"  # use_envelope_from: mutt passes -f
-    assert fields["recipient"] == ["bob@example.org"]
-    head = header_block(message)
-    assert "Subject: from mutt" in head and "<alice@example.org>" in head  # mutt writes From:
-    assert b"written by mutt" in message
+    (delivered,) = store.wait("bob@example.org")
+    head, text = split_delivered(delivered)
+    # use_envelope_from: mutt passes -f, seen in the Return-Path.
+    assert head.startswith("Return-Path: <alice@example.org>\nX-Original-To: bob@example.org\n"
+                           "Delivered-To: bob@example.org\n")
+    assert "\nSubject: from mutt\n" in head and "<alice@example.org>" in head  # mutt's From:
+    assert b"written by mutt\n" in text
+    wait_for(lambda: spool_empty(inst), what="the queue to empty")
