@@ -398,7 +398,7 @@ def test_hold_release_requeue_delete_while_qmgr_works(chain):
     r = c.queue("requeue", "ALL")
     assert r.returncode == 0, r.stderr
     (c.drop / "closed").unlink()
-    c.queue("flush")
+    assert c.queue("flush").returncode == 0
     c.wait_empty(timeout=120)
     delivered = c.drop_lines("delivered")
     assert sorted(delivered) == sorted(f"keep {i}" for i in range(keep)), \
