@@ -93,7 +93,7 @@ void Scheduler::finish(Message& m) {
   for (const queue::Recipient& r : m.qf.env.recipients)
     if (!r.status.done() && (due == 0 || r.status.next_attempt < due)) due = r.status.next_attempt;
   const std::int64_t now = now_us / 1'000'000;
-  if (all_done || due <= now) due = now + settings_.min_backoff.count();
+  if (all_done || due <= now) due = (now_us + 999'999) / 1'000'000 + settings_.min_backoff.count();
   defer_message(m, due);
 }
 

@@ -171,7 +171,12 @@ void Scheduler::record(Message& m, Unit& u, Outcome o, Batch& batch) {
 // all settled: notes first (fsync), then the status blocks (one fsync).
 void Scheduler::close_recipients(Message& m, Batch& batch) {
   if (m.gone) return;
-  const std::int64_t now = deps_.clock.now_us() / 1'000'000;
+  const std::int64_t now_us = deps_.clock.now_us();
+  const std::int64_t now = now_us / 1'000'000;
+  // Next attempts are whole seconds (they become file times): rounded up, so
+  // that the wait is never shorter than the back-off (a deferral at x.9 s
+  // with a 1 s back-off is not retried at x+1).
+  const std::int64_t now_up = (now_us + 999'999) / 1'000'000;
   std::vector<NoteEntry> notes;
   for (std::uint32_t i : batch.touched) {
     RcptPass& rp = m.rcpts[i];
@@ -192,7 +197,7 @@ void Scheduler::close_recipients(Message& m, Batch& batch) {
         s.attempts += 1;
         s.last_attempt = now;
       }
-      s.next_attempt = now + backoff_seconds(s.attempts, settings_, deps_.clock.uniform());
+      s.next_attempt = now_up + backoff_seconds(s.attempts, settings_, deps_.clock.uniform());
       if (rp.expanded)
         for (std::uint32_t u : rp.units) {
           const Unit& unit = m.units[u];

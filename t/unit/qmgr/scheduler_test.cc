@@ -119,6 +119,25 @@ TEST_CASE("a deferred recipient waits in deferred/ and is retried when due", "[q
   CHECK_FALSE(std::filesystem::exists(rig.spool.file(QueueName::defer, id)));
 }
 
+TEST_CASE("the back-off is never cut short by whole-second file times", "[qmgr][scheduler]") {
+  Rig rig;
+  rig.clock.now += 900'000;  // x.9 s: truncated, a 60 s wait would end 59.1 s later
+  auto id = rig.submit("alice@a.example", {"bob@b.example"});
+  Scheduler& s = rig.start();
+  REQUIRE(rig.agents.calls.size() == 1);
+  rig.agents.answer("deferred");
+  REQUIRE(rig.in(QueueName::deferred, id));
+  const auto next = rig.read(QueueName::deferred, id).env.recipients[0].status.next_attempt;
+  CHECK(next == rig.clock.secs() + 1 + 60);  // draw 0: the shortest wait, rounded up
+  CHECK(rig.mtime(QueueName::deferred, id) == next);
+  rig.clock.advance(60);  // 60 s after the deferral: still 0.1 s to go
+  s.scan_deferred();
+  CHECK(rig.agents.calls.empty());
+  rig.clock.advance(1);
+  s.scan_deferred();
+  CHECK(rig.agents.calls.size() == 1);
+}
+
 TEST_CASE("a bounce is logged durably and returned to the sender in one notice", "[qmgr][scheduler]") {
   Rig rig;
   auto id = rig.submit("alice@a.example", {"bob@b.example", "carol@b.example", "dan@b.example"},
