@@ -1,0 +1,169 @@
+"""What master gives the processes it starts: identity, chroot, verbosity.
+
+Started as root (CI is root), every daemon but master and local must run as
+mail_owner with no supplementary groups, and a service marked chroot must be
+jailed in the spool and still answer and log. Those tests are skipped for any
+other user, who cannot switch identity. The -v tests run everywhere.
+"""
+import datetime
+import os
+import smtplib
+import subprocess
+import zoneinfo
+
+import pytest
+
+from instance import BUILD, EchoClient, Instance, free_port, wait_for
+from test_init import PLAN, delivery_built, make_init, open_dir  # noqa: F401 (fixtures)
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0,
+                               reason="privilege drops happen only when started as root")
+NOBODY = 65534  # mail_owner in the tests (instance.py, posthorn init's default)
+NOGROUP = 65534
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def comm(pid):
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
+
+
+@pytest.fixture
+def make_instance(open_dir):  # noqa: F811
+    made = []
+
+    def make(main=None, services=()):
+        inst = Instance(open_dir / f"inst{len(made)}", main, services)
+        made.append(inst)
+        return inst
+    yield make
+    left = []
+    for inst in made:
+        left += inst.teardown()
+    assert not left, f"processes left behind: {left}"
+
+
+@ROOT_ONLY
+def test_every_daemon_but_master_and_local_runs_as_mail_owner_without_groups(make_init):
+    inst = make_init()
+    assert inst.made.returncode == 0, inst.made.stderr
+    inst.start()
+    # One session on each SMTP port: three smtpd processes, one per service.
+    sessions = [smtplib.SMTP("127.0.0.1", inst.base + i, timeout=10) for i in (0, 1)]
+    smtps = subprocess.Popen(["openssl", "s_client", "-quiet", "-connect",
+                              f"127.0.0.1:{inst.base + 2}"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        want = {"smtpd": 3}
+        if delivery_built():
+            want["qmgr"] = 1  # started at once by its wakeup column
+        for program in ("pickup", "qmgr"):
+            if (BUILD / "bin" / program).exists():
+                want[program] = 1
+
+        def counted():
+            names = [comm(p) for p in inst.children()]
+            return all(names.count(n) >= k for n, k in want.items()) and names
+        names = wait_for(counted, what=f"processes {want}")
+        checked = 0
+        for pid in inst.children():
+            s = proc_status(pid)
+            if comm(pid) == "local":  # root between deliveries, as Postfix's local
+                assert s["Uid"].split() == ["0"] * 4
+                continue
+            assert s["Uid"].split() == [str(NOBODY)] * 4, (comm(pid), s["Uid"])
+            assert s["Gid"].split() == [str(NOGROUP)] * 4, (comm(pid), s["Gid"])
+            assert s["Groups"].split() == [], (comm(pid), s["Groups"])
+            checked += 1
+        assert checked >= 3, names
+        assert proc_status(inst.master_pid())["Uid"].split() == ["0"] * 4
+    finally:
+        for s in sessions:
+            s.close()
+        smtps.kill()
+        smtps.wait()
+
+
+def log_time(line, tz):
+    """The time stamp of a syslog-shaped line ("Nov 23 10:00:00 ..."), in tz."""
+    stamp = datetime.datetime.strptime(" ".join(line.split()[:3]), "%b %d %H:%M:%S")
+    now = datetime.datetime.now(tz)
+    return stamp.replace(year=now.year, tzinfo=tz), now
+
+
+@ROOT_ONLY
+def test_a_chrooted_service_is_jailed_in_the_spool_and_still_answers_and_logs(make_instance):
+    port = free_port()
+    inst = make_instance({"daemon_directory": str(BUILD / "bin"), "mydestination": "example.org"},
+                         [f"127.0.0.1:{port} inet n - y - - smtpd"])
+    # A time zone that is not UTC, from a zone file that is out of the jail's
+    # reach: the time stamps of the jailed smtpd must still be local time.
+    env = dict(os.environ, TZ="Asia/Tokyo")
+    env.pop("MAIL_CONFIG", None)
+    r = subprocess.run([str(BUILD / "bin" / "posthorn"), "-c", str(inst.dir), "start"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    inst.seen.add(inst.master_pid())
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+        assert s.ehlo("client.example")[0] == 250
+        assert s.sendmail("a@client.example", ["b@example.org"], b"Subject: jail\r\n\r\nx\r\n") == {}
+        [pid] = inst.children()
+        spool = str((inst.dir / "spool").resolve())
+        assert os.readlink(f"/proc/{pid}/root") == spool  # "/" is the spool
+        assert os.readlink(f"/proc/{pid}/cwd") == spool
+        assert proc_status(pid)["Uid"].split() == [str(NOBODY)] * 4
+    # The queue file was written from inside the jail.
+    assert len(list((inst.dir / "spool" / "incoming").iterdir())) == 1
+    # And the jailed process logged, to the file it opened before the chroot.
+    line = wait_for(lambda: [l for l in inst.log().splitlines()
+                             if f"smtpd[{pid}]: disconnect from unknown[127.0.0.1]" in l],
+                    what="the jailed smtpd's log line")[0]
+    stamp, now = log_time(line, zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert abs((now - stamp).total_seconds()) < 120, f"{line!r} is not Tokyo time ({now})"
+
+
+def master_started(inst, *args):
+    """Runs master -c DIR -w ARGS (posthorn start has no -v to pass on)."""
+    r = subprocess.run([str(BUILD / "bin" / "master"), "-c", str(inst.dir), "-w", *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    inst.seen.add(inst.master_pid())
+
+
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")[:-1]
+
+
+def test_master_v_is_passed_to_every_child(make_instance):
+    port = free_port()
+    inst = make_instance(None, [Instance.echo_service(port)])
+    master_started(inst, "-v")
+    c = EchoClient(port)
+    assert cmdline(c.pid).count(b"-v") == 1
+    inst.wait_log(f"service 127.0.0.1:{port}/inet: started {BUILD / 't' / 'progs' / 'echod'} "
+                  f"pid {c.pid}")
+    c.close()
+    assert inst.stop().returncode == 0
+    # A child's -v shows in what it logs: retiring is logged only when verbose.
+    assert f"echod[{c.pid}]: retiring: master asked" in inst.log()
+
+
+def test_master_cf_v_reaches_its_child_and_no_v_stays_quiet(make_instance):
+    loud, quiet = free_port(), free_port()
+    inst = make_instance(None, [Instance.echo_service(loud, args="-v"),
+                                Instance.echo_service(quiet)])
+    master_started(inst)
+    a, b = EchoClient(loud), EchoClient(quiet)
+    assert cmdline(a.pid).count(b"-v") == 1 and b"-v" not in cmdline(b.pid)
+    a.close()
+    b.close()
+    assert inst.stop().returncode == 0
+    log = inst.log()
+    assert f"echod[{a.pid}]: retiring: master asked" in log
+    assert f"echod[{b.pid}]: retiring" not in log
+    assert ": started " not in log  # master itself was not asked to be verbose
