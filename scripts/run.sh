@@ -104,9 +104,9 @@ TEXT
     cat <<TEXT
 
 Not built yet:$missing.
-master throttles their services (the log says so) and runs the rest: without
-qmgr and local an accepted mail waits in $dir/spool/incoming/; without pop3d,
-imapd and auth the POP3 and IMAP lines get no answer.
+master throttles their services (the log says so) and runs the rest. Without
+qmgr and local an accepted mail waits in the queue, $dir/spool/incoming/;
+without pop3d, imapd and auth the POP3 and IMAP lines get no answer.
 TEXT
   fi
 }
