@@ -60,13 +60,16 @@ def posthorn(*args, env=None, timeout=60):
 
 
 class InitInstance(Instance):
-    """An instance that `posthorn init` made (Instance's writers are not used)."""
+    """An instance that `posthorn init` makes now on free ports (made=False: one
+    that something else makes in `directory`). Instance's writers are not used."""
 
-    def __init__(self, directory, *init_args):
+    def __init__(self, directory, *init_args, made=True):
         self.dir = pathlib.Path(directory)
         self.seen = set()
-        self.base = free_port_base()
-        self.made = posthorn("init", self.dir, "--port-base", self.base, *init_args)
+        self.base = self.made = None
+        if made:
+            self.base = free_port_base()
+            self.made = posthorn("init", self.dir, "--port-base", self.base, *init_args)
 
     def password(self):
         lines = (self.dir / "demo-password").read_text().splitlines()
@@ -283,7 +286,6 @@ def test_init_for_another_user(make_init, open_dir):
 
 def test_init_warns_about_a_port_in_use(make_init):
     holder = socket.socket()
-    inst = None
     try:
         base = free_port_base()
         holder.bind(("127.0.0.1", base + 3))
@@ -314,14 +316,13 @@ def run_script(action, run_dir, base, timeout=120):
 def test_make_run_flow_through_run_script(open_dir):
     run_dir = open_dir / "run"
     base = free_port_base()
-    inst = InitInstance.__new__(InitInstance)  # only for its control helpers
-    inst.dir, inst.seen = run_dir, set()
+    inst = InitInstance(run_dir, made=False)  # run.sh makes it
     try:
         r = run_script("start", run_dir, base)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "posthorn init: made an instance in" in r.stdout
         assert f"Posthorn runs in {run_dir} (master pid {inst.master_pid()})" in r.stdout
-        password = InitInstance.password(inst)
+        password = inst.password()
         assert f"password {password}" in r.stdout
         lines = r.stdout.splitlines()
         swaks = [l.strip() for l in lines if l.strip().startswith("swaks ")]
