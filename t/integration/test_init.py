@@ -248,6 +248,12 @@ def test_init_refuses_bad_options(open_dir, args, status, message):
     assert not (open_dir / "x").exists()
 
 
+def test_init_refuses_a_directory_main_cf_lists_would_split(open_dir):
+    r = posthorn("init", open_dir / "with space")
+    assert r.returncode == 64 and "may not contain white space" in r.stderr
+    assert not (open_dir / "with space").exists()
+
+
 def test_init_needs_a_directory_and_has_help(open_dir):
     r = posthorn("init")
     assert r.returncode == 64 and "no directory given" in r.stderr

@@ -24,7 +24,8 @@
 //
 // Refusals: a DIR that already has main.cf (unless --force, which rewrites
 // the configuration, the tables, the password and the certificate but keeps
-// the spool and the mail); an instance that is running (stop it first).
+// the spool and the mail); an instance that is running (stop it first); a
+// DIR whose path has white space, commas or braces (main.cf's lists).
 // Warnings (the instance is still made): a port of the plan that is in use
 // now, and, run by root, a DIR the daemons' user cannot reach.
 //
@@ -369,6 +370,10 @@ std::optional<Request> parse(const std::vector<std::string>& args, int& rc) {
   std::error_code ec;
   r.plan.dir = fs::absolute(p.operands[0], ec).lexically_normal();
   if (!r.plan.dir.has_filename()) r.plan.dir = r.plan.dir.parent_path();
+  if (auto d = init::check_dir(r.plan.dir); !d) {
+    rc = usage_error(kName, d.error().detail);
+    return std::nullopt;
+  }
   r.plan.domain = *domain;
   r.plan.listen = *listen;
   r.plan.port_base = *base;

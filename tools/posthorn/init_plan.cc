@@ -64,6 +64,16 @@ Result<std::string> check_listen(std::string_view listen) {
                         "\": expected an IPv4 or IPv6 address, \"all\" or \"loopback-only\""));
 }
 
+Result<void> check_dir(const std::filesystem::path& dir) {
+  const std::string text = dir.string();
+  auto bad = text.find_first_of(" \t\n\r\f\v,{}");
+  if (bad == std::string::npos) return {};
+  return make_error(Errc::invalid,
+                    cat("directory \"", printable(text), "\": main.cf lists the tables in it, so its "
+                        "path may not contain white space, commas or braces (found ",
+                        printable(std::string_view(text).substr(bad, 1)), ")"));
+}
+
 Result<unsigned> check_port_base(std::string_view text) {
   unsigned long long n = 0;
   const unsigned long long last = 65535 - (kPorts.size() - 1);

@@ -86,6 +86,10 @@ Result<std::string> check_domain(std::string_view domain);
 // Checks a --listen value: an IPv4 or IPv6 address, "all" or
 // "loopback-only". Errc::invalid otherwise.
 Result<std::string> check_listen(std::string_view listen);
+// Checks the instance's absolute directory: main.cf names the tables as
+// "$config_directory/NAME" in lists, which white space, commas and braces
+// would split. Errc::invalid naming the character.
+Result<void> check_dir(const std::filesystem::path& dir);
 // Checks a --port-base value: a number with base+6 <= 65535, not 0.
 Result<unsigned> check_port_base(std::string_view text);
 

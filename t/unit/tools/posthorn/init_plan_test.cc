@@ -80,6 +80,17 @@ TEST_CASE("the port base leaves room for the whole plan", "[init]") {
     CHECK_FALSE(init::check_port_base(bad));
 }
 
+TEST_CASE("the instance's directory must survive main.cf's list syntax", "[init]") {
+  CHECK(init::check_dir("/srv/posthorn/run"));
+  CHECK(init::check_dir("/tmp/a-b_c.d/\xc3\xa4"));
+  for (const char* bad : {"/tmp/a b", "/tmp/a,b", "/tmp/{x}", "/tmp/a\tb"}) {
+    INFO(bad);
+    auto r = init::check_dir(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::invalid);
+  }
+}
+
 TEST_CASE("the plan's addresses name the listening address", "[init]") {
   CHECK(plan().address(2525) == "127.0.0.1:2525");
   CHECK(plan("::1").address(2526) == "[::1]:2526");
