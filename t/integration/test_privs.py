@@ -143,6 +143,56 @@ def test_a_chrooted_service_is_jailed_in_the_spool_and_still_answers_and_logs(ma
     assert abs((now - stamp).total_seconds()) < 120, f"{line!r} is not Tokyo time ({now})"
 
 
+# Starts `posthorn start` in a private mount namespace whose /dev is a fresh
+# tmpfs with null, zero, random, urandom and a log socket bound in: syslog for
+# this instance alone, and nothing outside the test changes.
+PRIVATE_DEV = """
+mount --bind /dev "$1/olddev"
+mount -t tmpfs -o mode=0755 tmpfs /dev
+for n in null zero random urandom; do touch /dev/$n; mount --bind "$1/olddev/$n" /dev/$n; done
+touch /dev/log
+mount --bind "$1/log.sock" /dev/log
+exec "$2" -c "$3" start
+"""
+
+
+@ROOT_ONLY
+def test_a_chrooted_service_logs_to_syslog(make_instance, open_dir):  # noqa: F811
+    port = free_port()
+    inst = make_instance({"daemon_directory": str(BUILD / "bin"), "mydestination": "example.org",
+                          "maillog_file": ""}, [f"127.0.0.1:{port} inet n - y - - smtpd"])
+    (open_dir / "olddev").mkdir()
+    syslog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    syslog.bind(str(open_dir / "log.sock"))
+    syslog.settimeout(0.2)
+    try:
+        r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-euc",
+                            PRIVATE_DEV, "sh", str(open_dir), str(BUILD / "bin" / "posthorn"),
+                            str(inst.dir)], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 and inst.master_pid() is None and "mount" in r.stderr:
+            pytest.skip(f"no private mount namespace here: {r.stderr.strip()}")
+        assert r.returncode == 0, r.stderr
+        inst.seen.add(inst.master_pid())
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+            assert s.sendmail("a@client.example", ["b@example.org"], b"Subject: x\r\n\r\nx\r\n") == {}
+            [pid] = inst.children()
+            assert os.readlink(f"/proc/{pid}/root") == str((inst.dir / "spool").resolve())
+        lines = []
+
+        def logged():
+            try:
+                lines.append(syslog.recv(65536).decode())
+            except socket.timeout:
+                pass
+            return any(f"posthorn/smtpd[{pid}]: disconnect from unknown[127.0.0.1]" in l
+                       for l in lines)
+        wait_for(logged, what="the jailed smtpd's syslog line")
+        assert any(l.startswith("<22>") and "posthorn/master[" in l for l in lines)  # mail.info
+        assert any(f"posthorn/smtpd[{pid}]: connect from unknown[127.0.0.1]" in l for l in lines)
+    finally:
+        syslog.close()
+
+
 def master_started(inst, *args):
     """Runs master -c DIR -w ARGS (posthorn start has no -v to pass on)."""
     r = subprocess.run([str(BUILD / "bin" / "master"), "-c", str(inst.dir), "-w", *args],
