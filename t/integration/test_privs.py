@@ -90,6 +90,17 @@ def test_every_daemon_but_master_and_local_runs_as_mail_owner_without_groups(mak
             names = [comm(p) for p in inst.children()]
             return all(names.count(n) >= k for n, k in want.items()) and names
         names = wait_for(started, timeout=20, what=f"processes {want}")
+
+        # A process is root until its start-up reaches the drop: wait for that.
+        def dropped():
+            for p in inst.children():
+                try:
+                    if comm(p) != "local" and proc_status(p)["Uid"].split()[0] == "0":
+                        return False
+                except FileNotFoundError:  # gone since children() listed it
+                    pass
+            return True
+        wait_for(dropped, what="every new process to finish its start-up")
         for pid in inst.children():
             s = proc_status(pid)
             if comm(pid) == "local":  # root between deliveries, as Postfix's local
