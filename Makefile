@@ -3,6 +3,7 @@
 #   make            build everything into build/ (parallel-safe; header deps tracked)
 #   make test       install what is missing, build, run unit, fuzz-smoke and integration tests
 #   make run        install what is missing, build, start an instance on loopback under run/
+#   make stop       stop that instance
 #   make bench      benchmarks (bench/), compared with Postfix when it is installed
 #   make fuzz       libFuzzer targets (clang) into build/fuzz/
 #   make install    DESTDIR=... PREFIX=... (default PREFIX=/usr) SETGID_GROUP=postdrop
@@ -33,7 +34,7 @@ CXXFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 ALL_CPPFLAGS := -I. -MMD -MP $(CPPFLAGS)
 ALL_CXXFLAGS := -std=c++20 $(WARNINGS) $(CXXFLAGS)
-LDLIBS := -levent -levent_openssl -lssl -lcrypto -lldns -llmdb
+LDLIBS := -levent -levent_openssl -lssl -lcrypto -lldns -llmdb -lcrypt
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.cc))
 ifeq ($(WITHOUT_BDB),1)
@@ -101,8 +102,8 @@ FUZZERS := $(FUZZ_SRCS:t/fuzz/%_fuzz.cc=$(BUILD)/fuzz/%)
 # engine); other programs are not compiled for fuzzing at all.
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o)
 
-.PHONY: all build deps deps-test deps-run deps-fuzz test unit fuzz-smoke integration run bench \
-  fuzz install clean
+.PHONY: all build deps deps-test deps-run deps-fuzz test unit fuzz-smoke integration run stop \
+  bench fuzz install clean
 .DEFAULT_GOAL := all
 # Objects reached only through pattern rules (fuzzers, benchmarks) are kept:
 # make would otherwise delete them as intermediates and rebuild them each run.
@@ -166,9 +167,14 @@ fuzz-smoke: $(FUZZERS)
 integration: $(PROGRAMS) $(TEST_PROGRAMS)
 	POSTHORN_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider t/integration
 
+# The instance lives in run/ (RUN_DIR=... elsewhere; PORT_BASE=N for its first
+# port when it is made): scripts/run.sh says what it does.
 run: deps-run
 	@$(MAKE) --no-print-directory -j$(JOBS) build
-	@scripts/run.sh $(BUILD)
+	@scripts/run.sh $(BUILD) start
+
+stop:
+	@scripts/run.sh $(BUILD) stop
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) build $(BENCHES)

@@ -9,8 +9,9 @@
 //             instance mode, the invoking user; nothing changes identity then.
 // Trusts:     a child's status notices only for that child (checked pid).
 //
-// Usage: master [-c DIR] [-w] — -w detaches, and the first process exits 0
-// once the new master is up, or 1 with the reason on stderr (posthorn start).
+// Usage: master [-c DIR] [-w] [-v] — -w detaches, and the first process exits 0
+// once the new master is up, or 1 with the reason on stderr (posthorn start);
+// -v (repeatable) logs every spawn and passes as many -v to every child.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,7 +117,7 @@ std::filesystem::path make_data_directory(const config::Config& cfg,
   return dir;
 }
 
-int run(const std::filesystem::path& config_dir, Reporter rep) {
+int run(const std::filesystem::path& config_dir, int verbose, Reporter rep) {
   auto cfg = config::Config::load(config_dir);
   if (!cfg) rep.fail(cat("configuration ", config_dir.string(), ":\n", cfg.error().detail));
   service::configure_logging(*cfg, "master");
@@ -133,7 +134,7 @@ int run(const std::filesystem::path& config_dir, Reporter rep) {
   if (::chdir(spool.root().c_str()) != 0) rep.fail(sys_error("chdir to the spool").detail);
 
   event::EventBase loop;
-  Supervisor sup(loop, daemon_directory(*cfg));
+  Supervisor sup(loop, daemon_directory(*cfg), verbose);
   auto stop = [&](const char* sig) {
     log::info("terminating on signal ", sig);
     sup.stop([&] { loop.loopexit(); });
@@ -159,9 +160,9 @@ int main(int argc, char** argv) {
   using namespace posthorn;
   std::signal(SIGPIPE, SIG_IGN);
   log::set_program("master");
-  auto opts = parse_options(std::vector<std::string>(argv + 1, argv + argc), "c:wh");
+  auto opts = parse_options(std::vector<std::string>(argv + 1, argv + argc), "c:whv");
   if (!opts.error.empty() || opts.has('h') || !opts.operands.empty()) {
-    std::fprintf(opts.has('h') ? stdout : stderr, "usage: master [-c DIR] [-w]\n");
+    std::fprintf(opts.has('h') ? stdout : stderr, "usage: master [-c DIR] [-w] [-v]\n");
     return opts.has('h') ? 0 : 64;
   }
   const char* env = std::getenv("MAIL_CONFIG");
@@ -169,5 +170,7 @@ int main(int argc, char** argv) {
   dir = std::filesystem::absolute(dir);
   master::Reporter rep;
   if (opts.has('w')) rep.pipe = master::detach();
-  return master::run(dir, std::move(rep));
+  int verbose = 0;
+  for (const auto& [opt, value] : opts.opts) verbose += opt == 'v';
+  return master::run(dir, verbose, std::move(rep));
 }

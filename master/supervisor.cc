@@ -62,8 +62,8 @@ bool supported(const config::Service& s) {
 
 }  // namespace
 
-Supervisor::Supervisor(event::EventBase& loop, std::filesystem::path daemon_dir)
-    : loop_(loop), daemon_dir_(std::move(daemon_dir)) {}
+Supervisor::Supervisor(event::EventBase& loop, std::filesystem::path daemon_dir, int verbose)
+    : loop_(loop), daemon_dir_(std::move(daemon_dir)), verbose_(verbose) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -182,6 +182,7 @@ void Supervisor::spawn_child(Svc& svc) {
   a.listen_fds = static_cast<unsigned>(svc.fds.size());
   a.unprivileged = svc.def.unprivileged;
   a.chroot = svc.def.chroot;
+  a.verbose = verbose_;
   for (const auto& o : svc.def.overrides) a.overrides.emplace_back(o.name, o.value);
   SpawnRequest req{exe, {svc.def.command}, theirs.get(), {}};
   for (auto& arg : service::format_args(a)) req.argv.push_back(std::move(arg));
@@ -193,6 +194,7 @@ void Supervisor::spawn_child(Svc& svc) {
   c->pid = *pid;
   c->key = svc.def.key();
   c->generation = generation_;
+  if (verbose_) log::info("service ", svc.def.key(), ": started ", exe.string(), " pid ", *pid);
   c->status = std::make_unique<ipc::Channel>(loop_, std::move(mine),
                                              ipc::ChannelOptions{service::status_protocol()});
   c->status->on_frame([this, p = *pid](ipc::Frame f) {

@@ -45,8 +45,10 @@ inline constexpr std::chrono::seconds kKillGrace{2};
 
 class Supervisor {
  public:
-  // `daemon_dir`: where relative master.cf commands are found.
-  Supervisor(event::EventBase& loop, std::filesystem::path daemon_dir);
+  // `daemon_dir`: where relative master.cf commands are found. `verbose`:
+  // master's own -v count; each child gets as many -v (before master.cf's
+  // arguments, which may add their own), and master logs every spawn.
+  Supervisor(event::EventBase& loop, std::filesystem::path daemon_dir, int verbose = 0);
   ~Supervisor();
 
   // Binds the sockets of every service of `cfg` and starts their timers.
@@ -83,6 +85,7 @@ class Supervisor {
 
   event::EventBase& loop_;
   std::filesystem::path daemon_dir_;
+  int verbose_ = 0;
   config::Config cfg_;
   std::uint64_t generation_ = 1;
   std::map<std::string, std::unique_ptr<Svc>> services_;

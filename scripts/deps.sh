@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|test|run|fuzz|all]   (default: all)
 set -euo pipefail
 
-build_pkgs=(make g++ pkg-config libevent-dev libssl-dev libldns-dev
+build_pkgs=(make g++ pkg-config libevent-dev libssl-dev libldns-dev libcrypt-dev
             "libdb5.3++-dev" liblmdb-dev)
 test_pkgs=(catch2 python3 python3-pytest swaks openssl
            s-nail mutt  # mail clients that submit through sendmail (test_sendmail.py)

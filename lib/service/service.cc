@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
 #include <exception>
 #include <stdexcept>
 #include <optional>
@@ -196,6 +197,11 @@ void drop_privileges(Runtime& rt, const Program& p) {
   if (!rt.args().unprivileged || !privs::is_root()) return;
   auto who = privs::mail_owner_identity(cfg.get("mail_owner"));
   if (!who) throw std::runtime_error(who.error().detail);
+  // What logging needs is in hand before the chroot hides the file system:
+  // the log file and the syslog socket were opened by configure_logging()
+  // (LOG_NDELAY), and the time zone is loaded now, or every time stamp
+  // inside the jail would come out in UTC (no /etc/localtime, no zoneinfo).
+  if (rt.args().chroot) ::tzset();
   auto r = privs::drop(*who, rt.args().chroot ? spool : std::filesystem::path());
   if (!r) throw std::runtime_error(cat("privilege drop: ", r.error().detail));
 }
