@@ -33,7 +33,7 @@ CXXFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 ALL_CPPFLAGS := -I. -MMD -MP $(CPPFLAGS)
 ALL_CXXFLAGS := -std=c++20 $(WARNINGS) $(CXXFLAGS)
-LDLIBS := -levent -levent_openssl -lssl -lcrypto -lldns -llmdb
+LDLIBS := -levent -levent_openssl -lssl -lcrypto -lldns -llmdb -lcrypt
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.cc))
 ifeq ($(WITHOUT_BDB),1)

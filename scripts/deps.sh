@@ -5,8 +5,9 @@
 set -euo pipefail
 
 build_pkgs=(make g++ pkg-config libevent-dev libssl-dev libldns-dev
-            "libdb5.3++-dev" liblmdb-dev)
+            "libdb5.3++-dev" liblmdb-dev libcrypt-dev)
 test_pkgs=(catch2 python3 python3-pytest swaks openssl
+           libnet-ssleay-perl  # swaks --tls (test_auth.py)
            s-nail mutt  # mail clients that submit through sendmail (test_sendmail.py)
            pflogsumm)   # summarises a test instance's maillog (test_delivery.py)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
