@@ -1,0 +1,62 @@
+// auth/server.h - the auth service's connections: lib/ipc protocol "auth"
+// (lib/auth/protocol.h) over the connections master hands over.
+//
+// Guarantees: a failed check is answered auth_failure_delay after it arrived,
+// by a timer: the other requests, on this connection and on others, are
+// answered meanwhile (nothing sleeps). A connection that ends drops its
+// delayed answers with it. A well-framed request that is not a `check`, or
+// does not decode, gets an error reply and the connection stays open; a
+// framing error closes that connection only (lib/ipc). Notices (id 0) are
+// not acted on: a check nobody waits for would only feed the failure count.
+// Logging: one line per check when it is decided (before any delay):
+// "login=..., client=..., service=...: ok" at info, failures as warnings
+// with the reason (fail2ban can count them); never a password.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "auth/checker.h"
+#include "lib/base/fd.h"
+#include "lib/event/event_base.h"
+#include "lib/event/timer.h"
+#include "lib/ipc/channel.h"
+#include "lib/service/service.h"
+
+namespace posthorn::auth {
+
+struct ServerSettings {
+  std::chrono::milliseconds failure_delay{2000};      // auth_failure_delay
+  std::chrono::milliseconds idle_timeout{300'000};    // a silent client is dropped
+};
+
+class Server {
+ public:
+  // `table_trouble` runs when a changed table could not be reopened (the
+  // daemon retires, so that master starts a process that can read it).
+  Server(event::EventBase& base, Checker checker, ServerSettings settings,
+         std::function<void(const Error&)> table_trouble = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves a connected socket; `job` keeps the process busy until it ends.
+  void adopt(Fd fd, service::Job job);
+  std::size_t connections() const { return conns_.size(); }
+
+ private:
+  struct Conn;
+  void on_frame(Conn* c, ipc::Frame f);
+
+  event::EventBase& base_;
+  Checker checker_;
+  ServerSettings settings_;
+  std::function<void(const Error&)> table_trouble_;
+  bool table_trouble_reported_ = false;
+  std::map<Conn*, std::unique_ptr<Conn>> conns_;
+};
+
+}  // namespace posthorn::auth
