@@ -147,6 +147,21 @@ struct Client : smtpd::Security {
 };
 std::map<Client*, std::unique_ptr<Client>> clients;
 
+// What the session wants once it has acted on input (read, or held behind
+// a password check): the end, a pause for the auth service, the handshake,
+// or more input.
+void after_input(Client* c) {
+  if (c->session->finished()) return c->conn->close_after_flush();
+  if (c->session->waiting()) return c->conn->pause_reading();  // until auth answers
+  if (c->tls_requested && c->session->tls_pending()) {
+    // RFC 3207 4.2: start_tls() drops the plaintext still unread.
+    c->tls_requested = false;
+    c->conn->set_idle_timeout(shared->starttls_timeout);
+    return c->conn->start_tls(tls_setup->context->new_ssl(), event::TlsRole::server);
+  }
+  c->conn->resume_reading();  // input that waited is delivered from the loop
+}
+
 void on_read(Client* c) {
   for (;;) {
     const std::size_t n = c->conn->input_size();
@@ -155,14 +170,7 @@ void on_read(Client* c) {
     c->session->feed(c->conn->peek(n));
     c->conn->drain(n);
   }
-  if (c->session->finished()) return c->conn->close_after_flush();
-  if (c->session->waiting()) c->conn->pause_reading();  // until the auth service answers
-  if (c->tls_requested && c->session->tls_pending()) {
-    // RFC 3207 4.2: start_tls() drops the plaintext still unread.
-    c->tls_requested = false;
-    c->conn->set_idle_timeout(shared->starttls_timeout);
-    c->conn->start_tls(tls_setup->context->new_ssl(), event::TlsRole::server);
-  }
+  after_input(c);
 }
 
 // The handshake is done (after STARTTLS, or at once in wrapper mode).
@@ -200,9 +208,8 @@ void Client::check_password(const smtpd::AuthRequest& r) {
       log::warn(label, ": SASL ", mech, " authentication aborted: ",
                 res ? std::string("the auth service could not check") : res.error().detail);
     sink.sasl_method = o.kind == smtpd::AuthOutcome::ok ? mech : "";
-    session->auth_checked(o);
-    if (session->finished()) return conn->close_after_flush();
-    conn->resume_reading();  // input that waited is delivered from the loop
+    session->auth_checked(o);  // also acts on the input that waited
+    after_input(this);
   });
 }
 

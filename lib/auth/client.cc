@@ -69,7 +69,7 @@ void Client::run_failures() {
   // Taken out first: a callback may check() again (and queue a new failure).
   auto due = std::move(failures_);
   failures_.clear();
-  for (auto& [e, done] : due) event::guarded("auth client", [&] { done(std::move(e)); });
+  for (auto& f : due) event::guarded("auth client", [&] { f.second(std::move(f.first)); });
 }
 
 }  // namespace posthorn::auth

@@ -34,6 +34,11 @@ def mail(tmp_path):
     assert not left, f"processes left behind: {left}"
 
 
+def record(kind, payload):
+    """A queue-file record: type letter, u32 big-endian length, payload."""
+    return kind + len(payload).to_bytes(4, "big") + payload
+
+
 def b64(text):
     return base64.b64encode(text.encode()).decode()
 
@@ -76,12 +81,14 @@ def test_login_on_submission_then_relay_is_allowed_and_recorded(mail):
         assert (code, text) == (554, b"5.7.1 <carol@far.example>: Relay access denied")
         s.rset()
         assert s.login("bob", "s3cret") == (235, b"2.7.0 Authentication successful")
-        assert s.sendmail("bob@client.example", ["carol@far.example"],
+        assert s.sendmail("alice@client.example", ["carol@far.example"],
                           b"Subject: relayed\r\n\r\nafter AUTH\r\n") == {}
         code, text = s.docmd("AUTH", "PLAIN " + b64("\0bob\0s3cret"))
         assert (code, text) == (503, b"5.5.1 Error: already authenticated")
     data = wait_for(m.queued, what="a queue file")[0].read_bytes()
-    assert b"ESMTPSA" in data and b"carol@far.example" in data and b"bob" in data
+    # The protocol (P) and SASL user (U) records of lib/queue/FORMAT.md.
+    assert record(b"P", b"ESMTPSA") in data and record(b"U", b"bob") in data
+    assert b"carol@far.example" in data
     m.inst.wait_log("sasl_method=PLAIN, sasl_username=bob")
     m.inst.wait_log("login=bob, client=127.0.0.1, service=127.0.0.1:")
 
