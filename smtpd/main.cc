@@ -157,9 +157,11 @@ void after_input(Client* c) {
     // RFC 3207 4.2: start_tls() drops the plaintext still unread.
     c->tls_requested = false;
     c->conn->set_idle_timeout(shared->starttls_timeout);
-    return c->conn->start_tls(tls_setup->context->new_ssl(), event::TlsRole::server);
+    c->conn->start_tls(tls_setup->context->new_ssl(), event::TlsRole::server);
   }
-  c->conn->resume_reading();  // input that waited is delivered from the loop
+  // Also after a STARTTLS that waited behind a password check (reading was
+  // paused for it). Input that waited is delivered from the loop.
+  c->conn->resume_reading();
 }
 
 void on_read(Client* c) {

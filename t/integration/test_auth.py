@@ -287,3 +287,26 @@ def test_posthorn_auth_check_asks_the_running_service(mail):
     bad = check("bob", "nope")
     assert bad.returncode == 1 and bad.stdout == "bob: failed\n"
     m.inst.wait_log("service=posthorn-auth-check: failed: wrong password")
+
+
+def test_starttls_pipelined_behind_auth_starts_once_auth_is_answered(mail):
+    m = mail(mx_args="-o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=no")
+    with socket.create_connection(("127.0.0.1", m.mx), timeout=15) as raw:
+        f = raw.makefile("rb")
+        assert f.readline().startswith(b"220 ")
+        raw.sendall(b"EHLO client.example\r\n")
+        while not f.readline().startswith(b"250 "):
+            pass
+        raw.sendall(b"AUTH PLAIN " + b64("\0bob\0s3cret").encode() + b"\r\nSTARTTLS\r\n")
+        assert f.readline() == b"235 2.7.0 Authentication successful\r\n"
+        assert f.readline() == b"220 2.0.0 Ready to start TLS\r\n"
+        f.close()
+        tls = client_context().wrap_socket(raw, server_hostname="mx.example.org")
+        tf = tls.makefile("rb")
+        tls.sendall(b"EHLO client.example\r\n")
+        lines = []
+        while not lines or not lines[-1].startswith(b"250 "):
+            lines.append(tf.readline())
+        assert b"250-AUTH PLAIN LOGIN\r\n" in lines  # TLS forgot the earlier AUTH
+        tf.close()
+        tls.close()
