@@ -30,7 +30,7 @@ namespace posthorn::auth {
 
 struct ServerSettings {
   std::chrono::milliseconds failure_delay{2000};      // auth_failure_delay
-  std::chrono::milliseconds idle_timeout{300'000};    // a silent client is dropped
+  std::chrono::milliseconds idle_timeout{kServerIdleTimeout};  // a silent client is dropped
 };
 
 class Server {
