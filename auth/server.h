@@ -1,13 +1,17 @@
 // auth/server.h - the auth service's connections: lib/ipc protocol "auth"
-// (lib/auth/protocol.h) over the connections master hands over.
+// (lib/auth/protocol.h) served by an ipc::Server over the connections that
+// master hands over.
 //
 // Guarantees: a failed check is answered auth_failure_delay after it arrived,
 // by a timer: the other requests, on this connection and on others, are
-// answered meanwhile (nothing sleeps). A connection that ends drops its
-// delayed answers with it. A well-framed request that is not a `check`, or
-// does not decode, gets an error reply and the connection stays open; a
-// framing error closes that connection only (lib/ipc). Notices (id 0) are
-// not acted on: a check nobody waits for would only feed the failure count.
+// answered meanwhile (nothing sleeps). An answer whose connection has ended
+// is dropped. A well-framed request that is not a `check`, or does not
+// decode, gets an error reply and the connection stays open; a framing error
+// closes that connection only (lib/ipc). Notices (id 0) are not acted on: a
+// check nobody waits for would only feed the failure count.
+// Connections have no idle timeout: a client (one per smtpd process) keeps
+// its connection for its life, and a process ends its connections when it
+// exits or retires.
 // Logging: one line per check when it is decided (before any delay):
 // "login=..., client=..., service=...: ok" at info, failures as warnings
 // with the reason (fail2ban can count them); never a password.
@@ -23,14 +27,13 @@
 #include "lib/base/fd.h"
 #include "lib/event/event_base.h"
 #include "lib/event/timer.h"
-#include "lib/ipc/channel.h"
+#include "lib/ipc/server.h"
 #include "lib/service/service.h"
 
 namespace posthorn::auth {
 
 struct ServerSettings {
-  std::chrono::milliseconds failure_delay{2000};      // auth_failure_delay
-  std::chrono::milliseconds idle_timeout{kServerIdleTimeout};  // a silent client is dropped
+  std::chrono::milliseconds failure_delay{2000};  // auth_failure_delay
 };
 
 class Server {
@@ -45,18 +48,21 @@ class Server {
 
   // Serves a connected socket; `job` keeps the process busy until it ends.
   void adopt(Fd fd, service::Job job);
-  std::size_t connections() const { return conns_.size(); }
+  std::size_t connections() const { return ipc_.connections(); }
+  std::size_t delayed() const { return delayed_.size(); }
 
  private:
-  struct Conn;
-  void on_frame(Conn* c, ipc::Frame f);
+  void check(Check req, ipc::Replier r);
 
   event::EventBase& base_;
   Checker checker_;
   ServerSettings settings_;
   std::function<void(const Error&)> table_trouble_;
   bool table_trouble_reported_ = false;
-  std::map<Conn*, std::unique_ptr<Conn>> conns_;
+  ipc::Server ipc_;
+  // Failure answers waiting for their delay.
+  std::map<std::uint64_t, std::unique_ptr<event::Timer>> delayed_;
+  std::uint64_t next_key_ = 0;
 };
 
 }  // namespace posthorn::auth

@@ -51,18 +51,12 @@ Client::Client(event::EventBase& base, std::string socket_path, std::chrono::mil
 Client::~Client() = default;
 
 void Client::check(const Check& req, Done done) {
-  const auto now = std::chrono::steady_clock::now();
-  // A connection idle for kClientIdleTimeout may be about to be closed by
-  // the service: a fresh one is safer. (Nothing is pending on it: requests
-  // are answered well within that time.)
-  if (conn_ && (!conn_->open() || (conn_->pending() == 0 && now - last_sent_ >= kClientIdleTimeout)))
-    conn_.reset();
+  if (conn_ && !conn_->open()) conn_.reset();
   if (!conn_) {
     auto fd = connect_nonblocking(path_);
     if (!fd) return fail_later(std::move(fd).error(), std::move(done));
     conn_ = std::make_unique<ipc::Client>(base_, std::move(*fd), ipc::ClientOptions{kProtocol});
   }
-  last_sent_ = now;
   conn_->request(req, timeout_, std::move(done));
 }
 

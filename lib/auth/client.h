@@ -4,10 +4,10 @@
 // Guarantees (Client): never blocks the event loop, not even to connect (the
 // socket is connected non-blocking; a listener whose backlog is full is an
 // error, not a wait); every check has a timer; the callback runs exactly
-// once and never inside check(). A connection that ended, or that idled
-// long enough for the service to be closing it (lib/auth/protocol.h), is
-// replaced on the next check, so a restarted auth service is found again
-// without a reload.
+// once and never inside check(). A connection that ended is replaced on the
+// next check, so a restarted auth service is found again without a reload.
+// The service has no idle timeout (auth/server.h): a connection is not
+// closed under a check that is being sent on it.
 #pragma once
 
 #include <chrono>
@@ -67,7 +67,6 @@ class Client {
   std::string path_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<ipc::Client> conn_;
-  std::chrono::steady_clock::time_point last_sent_;
   // Connect failures are reported from the loop, keeping the promise that
   // `done` never runs inside check().
   std::vector<std::pair<Error, Done>> failures_;

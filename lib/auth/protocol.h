@@ -27,7 +27,6 @@
 // failed check (not an error): no table could hold it.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -40,13 +39,6 @@ inline const ipc::Protocol kProtocol{"auth", 1};
 constexpr std::size_t kMaxLogin = 256;
 constexpr std::size_t kMaxPassword = 1024;
 
-// Idle connections: the service drops a client silent for kServerIdleTimeout;
-// a client does not send on a connection idle for kClientIdleTimeout but
-// opens a new one, so that a check never goes out on a connection the
-// service is closing at that moment (which would turn a good password into
-// a temporary failure).
-constexpr std::chrono::seconds kServerIdleTimeout{300};
-constexpr std::chrono::seconds kClientIdleTimeout{240};
 
 struct Checked {
   static constexpr std::string_view kName = "checked";
