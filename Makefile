@@ -53,7 +53,7 @@ PROGRAM_DIRS := master:master smtpd:smtpd pickup:pickup qmgr:qmgr smtp:smtp loca
 PROGRAMS :=
 # A program may also link sources of another program's directory (NAME_USES):
 # sendmail -bs runs smtpd's protocol engine over standard input and output.
-sendmail_USES := smtpd/session.cc smtpd/params.cc
+sendmail_USES := smtpd/session.cc smtpd/params.cc smtpd/auth_verb.cc smtpd/tls_verb.cc
 # A program's objects but its main.o are linked into the unit tests too, so
 # t/unit/<dir>/ can test what lives in the program's directory.
 PROGRAM_PARTS :=

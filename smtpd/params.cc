@@ -33,6 +33,14 @@ bool mail_param(const address::EsmtpParam& p, MailParams& out, Reply& error) {
     if (iequals(v, "FULL")) out.ret = queue::DsnRet::full;
     else if (iequals(v, "HDRS")) out.ret = queue::DsnRet::hdrs;
     else return error = bad("RET"), false;
+  } else if (p.keyword == "AUTH") {
+    if (v == "<>") {
+      out.auth = "";
+    } else {
+      auto d = address::xtext_decode(v);
+      if (!p.value || !d || d->empty()) return error = bad("AUTH"), false;
+      out.auth = *d;
+    }
   } else if (p.keyword == "ENVID") {
     auto d = address::xtext_decode(v);
     if (!p.value || !d || d->empty() || d->size() > 100) return error = bad("ENVID"), false;

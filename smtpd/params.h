@@ -23,6 +23,9 @@ struct MailParams {
   bool smtputf8 = false;
   queue::DsnRet ret = queue::DsnRet::unspecified;
   std::string envid;  // decoded
+  // AUTH=<> or AUTH=xtext, decoded ("" for <>). Accepted and not acted on:
+  // we trust no client's claim about who submitted a message elsewhere.
+  std::optional<std::string> auth;
 };
 
 struct RcptParams {

@@ -11,6 +11,7 @@ namespace {
 
 // Verb flags.
 constexpr unsigned kEndsPipeline = 1;  // RFC 2920 3.1: the reply is flushed at once
+constexpr unsigned kNeedsTls = 2;      // 530 before STARTTLS at smtpd_tls_security_level=encrypt
 
 constexpr std::string_view kBareLf = "Error: bare <LF> received";
 
@@ -25,16 +26,18 @@ using P = Session::Phase;
 const Session::Verb Session::kVerbs[] = {
     {"HELO", &Session::helo, P::connected, kEndsPipeline},
     {"EHLO", &Session::ehlo, P::connected, kEndsPipeline},
-    {"MAIL", &Session::mail, P::helo, 0},
-    {"RCPT", &Session::rcpt, P::mail, 0},
-    {"DATA", &Session::data, P::rcpt, kEndsPipeline},
+    {"MAIL", &Session::mail, P::helo, kNeedsTls},
+    {"RCPT", &Session::rcpt, P::mail, kNeedsTls},
+    {"DATA", &Session::data, P::rcpt, kEndsPipeline | kNeedsTls},
     {"BDAT", &Session::bdat, P::rcpt, 0},
     {"RSET", &Session::rset, P::connected, 0},
     {"NOOP", &Session::noop, P::connected, kEndsPipeline},
     {"QUIT", &Session::quit, P::connected, kEndsPipeline},
-    {"VRFY", &Session::vrfy, P::connected, kEndsPipeline},
-    {"EXPN", &Session::expn, P::connected, kEndsPipeline},
+    {"VRFY", &Session::vrfy, P::connected, kEndsPipeline | kNeedsTls},
+    {"EXPN", &Session::expn, P::connected, kEndsPipeline | kNeedsTls},
     {"HELP", &Session::help, P::connected, kEndsPipeline},
+    {"STARTTLS", &Session::starttls, P::connected, kEndsPipeline},
+    {"AUTH", &Session::auth, P::connected, kEndsPipeline | kNeedsTls},
 };
 
 std::string format_reply(int code, std::string_view enhanced, std::string_view text) {
@@ -42,11 +45,12 @@ std::string format_reply(int code, std::string_view enhanced, std::string_view t
   return cat(code, " ", enhanced, " ", text, "\r\n");
 }
 
-Session::Session(Settings settings, Sink& sink, SendFn send)
-    : s_(std::move(settings)), sink_(sink), send_(std::move(send)) {
+Session::Session(Settings settings, Sink& sink, SendFn send, Security* security)
+    : s_(std::move(settings)), sink_(sink), send_(std::move(send)), security_(security) {
   env_.client.name = s_.client_name;
   env_.client.addr = s_.client_addr;
   env_.client.protocol = "SMTP";
+  tls_ = s_.tls_wrapped;
 }
 
 void Session::start() {
@@ -55,7 +59,8 @@ void Session::start() {
 }
 
 void Session::feed(std::string_view bytes) {
-  if (mode_ == Mode::closed) return;
+  // After STARTTLS, nothing more is plaintext we may act on (RFC 3207 4.2).
+  if (mode_ == Mode::closed || mode_ == Mode::tls) return;
   in_.append(bytes);
   process();
   flush();
@@ -67,9 +72,12 @@ void Session::process() {
   bool progress = true;
   while (progress) {
     switch (mode_) {
-      case Mode::command: progress = command_step(); break;
+      case Mode::command:
+      case Mode::auth: progress = command_step(); break;
       case Mode::data: progress = data_step(); break;
       case Mode::bdat: progress = bdat_step(); break;
+      case Mode::waiting: progress = false; break;
+      case Mode::tls:
       case Mode::closed: pos_ = in_.size(); progress = false; break;
     }
   }
@@ -77,7 +85,8 @@ void Session::process() {
   pos_ = 0;
 }
 
-// One command line, or part of an over-long one. False: need more input.
+// One command line (or SASL response line), or part of an over-long one.
+// False: need more input.
 bool Session::command_step() {
   const std::string_view in = pending();
   const std::size_t lf = in.find('\n');
@@ -93,15 +102,21 @@ bool Session::command_step() {
   pos_ += lf + 1;
   if (discarding_ || line.size() > s_.max_line) {
     discarding_ = false;
+    end_exchange();
     reply(500, "5.5.2", "Error: command line too long");
     return true;
   }
   if (line.size() < 2 || line[line.size() - 2] != '\r') {
+    end_exchange();
     reply(550, "5.5.2", kBareLf);
     return true;
   }
   line.resize(line.size() - 2);
-  dispatch(line);
+  if (mode_ == Mode::auth) {
+    auth_response(line);
+  } else {
+    dispatch(line);
+  }
   return true;
 }
 
@@ -113,6 +128,8 @@ void Session::dispatch(std::string_view line) {
   for (const Verb& v : kVerbs)
     if (iequals(v.name, name)) verb = &v;
   if (!verb) return reply(500, "5.5.2", "Error: command not recognized");
+  if ((verb->flags & kNeedsTls) && s_.tls_required && !tls_)
+    return reply(530, "5.7.0", "Must issue a STARTTLS command first");
   if (!phase_ok(verb->needs)) {
     // BDAT's chunk follows the command whatever we answer (RFC 3030 2).
     if (verb->run == &Session::bdat) return bdat(arg);
@@ -141,7 +158,8 @@ void Session::helo(std::string_view arg) {
   if (arg.empty()) return reply(501, "5.5.4", "Syntax: HELO hostname");
   reset_transaction();
   env_.client.helo = std::string(arg);
-  env_.client.protocol = "SMTP";
+  ehlo_ = false;
+  update_protocol();
   phase_ = P::helo;
   reply(250, "", s_.myhostname);
 }
@@ -151,10 +169,13 @@ void Session::ehlo(std::string_view arg) {
   if (arg.empty()) return reply(501, "5.5.4", "Syntax: EHLO hostname");
   reset_transaction();
   env_.client.helo = std::string(arg);
-  env_.client.protocol = "ESMTP";
+  ehlo_ = true;
+  update_protocol();
   phase_ = P::helo;
   std::vector<std::string> lines = {s_.myhostname, "PIPELINING"};
   lines.push_back(s_.message_size_limit ? cat("SIZE ", s_.message_size_limit) : "SIZE");
+  if (security_ && s_.tls_offered && !tls_) lines.emplace_back("STARTTLS");
+  if (!auth_mechanisms().empty()) lines.push_back(cat("AUTH ", join(auth_mechanisms(), " ")));
   for (const char* kw : {"8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "DSN"})
     lines.emplace_back(kw);
   for (std::size_t i = 0; i < lines.size(); ++i)
@@ -171,6 +192,9 @@ void Session::mail(std::string_view arg) {
   if (params->size && s_.message_size_limit && *params->size > s_.message_size_limit)
     return reply(552, "5.3.4", "Message size exceeds fixed limit");
   if (parsed->path.is_postmaster()) return reply(501, "5.1.7", "Bad sender address syntax");
+  // RFC 4954 5: AUTH= is a parameter of the extension, known only when offered.
+  if (params->auth && auth_mechanisms().empty())
+    return reply(555, "5.5.4", "Unsupported option: AUTH");
   env_.sender = parsed->path.null ? "" : address::to_string(parsed->path.mailbox);
   env_.body_type = params->body;
   env_.smtputf8 = params->smtputf8;
@@ -183,6 +207,7 @@ void Session::mail(std::string_view arg) {
 
 bool Session::relay_allowed(const std::string& domain) const {
   if (s_.client_trusted) return true;
+  if (!sasl_login_.empty() && s_.relay_authenticated) return true;  // permit_sasl_authenticated
   const std::string d = to_lower(domain);
   return std::find(s_.mydestination.begin(), s_.mydestination.end(), d) != s_.mydestination.end();
 }

@@ -28,18 +28,28 @@
 //             messages where we see one (SMTP smuggling, CVE-2023-51764).
 //             BDAT content has no end marker and is passed on as sent.
 //             Relay control is minimal for now: a recipient is accepted when
-//             its domain is in mydestination, when it is <postmaster>, or when
-//             the client is trusted (mynetworks); anything else gets
-//             554 5.7.1 Relay access denied.
+//             its domain is in mydestination, when it is <postmaster>, when
+//             the client is trusted (mynetworks), or when the client has
+//             authenticated and Settings::relay_authenticated allows it;
+//             anything else gets 554 5.7.1 Relay access denied.
+//
+// STARTTLS (RFC 3207) and AUTH (RFC 4954) are the session's protocol part
+// only (smtpd/tls_verb.cc, smtpd/auth_verb.cc): the handshake and the
+// password check are the owner's, asked through the Security interface and
+// answered with tls_started() and auth_checked(). Input pipelined after
+// STARTTLS is discarded, never executed after the handshake (RFC 3207 4.2);
+// while a password check is out, input waits unprocessed.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lib/auth/sasl.h"
 #include "lib/queue/queue_file.h"
 
 namespace posthorn::smtpd {
@@ -78,6 +88,32 @@ class Sink {
   }
 };
 
+// A password check the session asks its owner for (AUTH).
+struct AuthRequest {
+  std::string mechanism;  // "PLAIN", "LOGIN"
+  auth::Credentials credentials;
+};
+
+struct AuthOutcome {
+  enum Kind { ok, failed, temporary } kind = failed;
+  std::string login;  // ok: the canonical login, recorded as sasl_user
+};
+
+// What the session needs from its owner for STARTTLS and AUTH. smtpd/main.cc
+// does the I/O; tests use a fake.
+class Security {
+ public:
+  virtual ~Security() = default;
+  // The reply "220 2.0.0 Ready to start TLS" has gone to SendFn and the
+  // session has dropped the input after STARTTLS. The owner drops what it
+  // holds unread, runs the handshake, then calls Session::tls_started() (or
+  // ends the session when the handshake fails).
+  virtual void start_tls() = 0;
+  // Checks credentials; the owner answers with Session::auth_checked(),
+  // later, never from inside this call.
+  virtual void check_password(const AuthRequest& req) = 0;
+};
+
 struct Settings {
   std::string myhostname = "localhost";
   std::string banner = "localhost ESMTP Posthorn";  // text after 220
@@ -92,14 +128,24 @@ struct Settings {
   std::string client_name = "unknown";
   std::string client_addr;
   bool client_trusted = false;
+  // STARTTLS and AUTH; both need a Security owner. An AUTH mechanism list
+  // that is empty for the session's state means AUTH is not offered then.
+  bool tls_offered = false;    // STARTTLS announced (a certificate is loaded)
+  bool tls_required = false;   // smtpd_tls_security_level = encrypt
+  bool tls_wrapped = false;    // smtpd_tls_wrappermode: TLS from the first byte
+  std::vector<std::string> auth_mechanisms_plain;  // AUTH before TLS
+  std::vector<std::string> auth_mechanisms_tls;    // AUTH under TLS
+  bool relay_authenticated = true;  // smtpd_relay_restrictions has permit_sasl_authenticated
 };
 
 class Session {
  public:
   using SendFn = std::function<void(std::string_view)>;
 
-  // `sink` must outlive the session. `send` receives reply bytes in batches.
-  Session(Settings settings, Sink& sink, SendFn send);
+  // `sink` (and `security`, if any) must outlive the session. `send`
+  // receives reply bytes in batches. Without `security` neither STARTTLS nor
+  // AUTH is offered.
+  Session(Settings settings, Sink& sink, SendFn send, Security* security = nullptr);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -115,8 +161,23 @@ class Session {
   std::size_t errors() const { return errors_; }
   std::size_t messages() const { return messages_; }
 
+  // STARTTLS was answered: the owner starts the handshake; input is ignored.
+  bool tls_pending() const { return mode_ == Mode::tls; }
+  // The handshake is done: the session starts afresh (RFC 3207 4.2: no
+  // HELO, no transaction, no authentication), the client sends EHLO again.
+  void tls_started();
+  // A password check is out: the owner should stop reading until it answers.
+  bool waiting() const { return mode_ == Mode::waiting; }
+  // The answer to Security::check_password(): replies 235, 535 or 454 and
+  // goes on with the input that waited.
+  void auth_checked(const AuthOutcome& outcome);
+  const std::string& sasl_login() const { return sasl_login_; }    // "" = none
+  const std::string& sasl_method() const { return sasl_method_; }  // with sasl_login
+
   enum class Phase { connected, helo, mail, rcpt };
-  enum class Mode { command, data, bdat, closed };
+  // auth: reading SASL responses; waiting: a password check is out;
+  // tls: STARTTLS answered, the handshake is due.
+  enum class Mode { command, data, bdat, auth, waiting, tls, closed };
 
  private:
   using Handler = void (Session::*)(std::string_view arg);
@@ -149,6 +210,15 @@ class Session {
   void vrfy(std::string_view arg);
   void expn(std::string_view arg);
   void help(std::string_view arg);
+  void starttls(std::string_view arg);  // smtpd/tls_verb.cc
+  void auth(std::string_view arg);      // smtpd/auth_verb.cc
+
+  // AUTH exchange (smtpd/auth_verb.cc).
+  const std::vector<std::string>& auth_mechanisms() const;
+  void auth_response(std::string_view line);
+  void auth_step(const auth::Step& step);
+  void end_exchange();
+  void update_protocol();
 
   // Message content.
   void content(std::string_view bytes);
@@ -164,6 +234,7 @@ class Session {
   Settings s_;
   Sink& sink_;
   SendFn send_;
+  Security* security_;
   Phase phase_ = Phase::connected;
   Mode mode_ = Mode::command;
   std::string in_;
@@ -189,6 +260,13 @@ class Session {
   bool bdat_last_ = false;
   bool bdat_discard_ = false;    // the chunk is read only to be dropped
   Reply bdat_error_;             // the reply for a discarded chunk
+
+  // STARTTLS and AUTH.
+  bool tls_ = false;             // TLS is active
+  bool ehlo_ = false;            // the greeting was EHLO (ESMTP protocol names)
+  std::optional<auth::Exchange> exchange_;  // an AUTH exchange in progress
+  std::string sasl_method_;      // of the AUTH being checked or done
+  std::string sasl_login_;       // after a successful AUTH
 };
 
 // "code enhanced text\r\n" (enhanced left out when empty).

@@ -240,7 +240,7 @@ constexpr Param kParams[] = {
   {"smtpd_tls_ciphers", T::string, "medium", kAny, "Cipher grade for opportunistic TLS.", "high|medium|null"},
   {"smtpd_tls_mandatory_ciphers", T::string, "medium", kAny, "Cipher grade when TLS is required.", "high|medium|null"},
   {"smtpd_tls_exclude_ciphers", T::list, "", kAny, "OpenSSL cipher names never used.", {}},
-  {"smtpd_tls_auth_only", T::boolean, "no", kAny, "Offer AUTH only after STARTTLS.", {}},
+  {"smtpd_tls_auth_only", T::boolean, "yes", kAny, "Offer AUTH only after STARTTLS; Posthorn's default is yes (Postfix: no).", {}},
   {"smtpd_tls_wrappermode", T::boolean, "no", kAny, "TLS from the first byte (port 465, RFC 8314).", {}},
   {"smtpd_tls_ask_ccert", T::boolean, "no", kAny, "Ask clients for a certificate.", {}},
   {"smtpd_tls_loglevel", T::count, "0", {0, 4}, "Detail of smtpd's TLS logging.", {}},
@@ -255,6 +255,7 @@ constexpr Param kParams[] = {
   {"smtpd_sasl_authenticated_header", T::boolean, "no", kAny, "Name the login in the Received: header.", {}},
   {"smtpd_sasl_local_domain", T::string, "", kAny, "Realm appended to login names without one.", {}},
   {"smtpd_sasl_exceptions_networks", T::list, "", kAny, "Clients to which AUTH is not offered.", {}},
+  {"smtpd_sasl_check_timeout", T::time, "30s", kPositive, "Longest wait of smtpd for the auth service's answer to one password check.", {}},
 
   // smtp client.
   {"smtp_tcp_port", T::string, "smtp", kAny, "Default port of outbound SMTP: a number or a service name.", {}},

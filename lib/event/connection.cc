@@ -16,6 +16,13 @@
 
 namespace posthorn::event {
 
+namespace {
+// Under a STARTTLS filter the encrypted bytes wait in the underlying
+// bufferevent, which tells nobody when it has written them: a close after
+// flush looks again this often until they are gone.
+constexpr std::chrono::milliseconds kUnderlyingFlushPoll{5};
+}  // namespace
+
 std::unique_ptr<Connection> Connection::plain(EventBase& base, Fd fd, ConnectionOptions opts) {
   evutil_make_socket_nonblocking(fd.get());
   bufferevent* bev = bufferevent_socket_new(base.get(), fd.get(), BEV_OPT_CLOSE_ON_FREE);
@@ -42,7 +49,7 @@ std::unique_ptr<Connection> Connection::tls(EventBase& base, Fd fd, SslPtr ssl, 
 Connection::Connection(EventBase& base, bufferevent* bev, ConnectionOptions opts)
     : base_(base), opts_(opts), bev_(bev), kick_(base, [this] {
         if (closed_) return;
-        if (closing_ && output_size() == 0) return finish({Errc::closed, "closed after flush"});
+        if (closing_) return close_when_sent();
         if (reading() && input_size() > 0 && read_fn_ && *read_fn_) {
           SharedFn<void()> fn = read_fn_;
           guarded("read", [&] { (*fn)(); });
@@ -156,6 +163,20 @@ void Connection::close_after_flush() {
   if (output_size() == 0) kick();
 }
 
+std::size_t Connection::unsent() const {
+  std::size_t n = output_size();
+  if (bufferevent* under = bufferevent_get_underlying(bev_.get()))
+    n += evbuffer_get_length(bufferevent_get_output(under));
+  return n;
+}
+
+void Connection::close_when_sent() {
+  if (unsent() == 0) return finish({Errc::closed, "closed after flush"});
+  // Our own output pending: the write callback comes back. Only the
+  // underlying's: nothing will call, so look again shortly.
+  if (output_size() == 0) kick_.start(kUnderlyingFlushPoll);
+}
+
 void Connection::start_tls(SslPtr ssl, TlsRole role) {
   if (closed_) return;
   drain(input_size());
@@ -194,10 +215,7 @@ void Connection::read_cb(bufferevent*, void* arg) {
 void Connection::write_cb(bufferevent*, void* arg) {
   auto* self = static_cast<Connection*>(arg);
   if (self->closed_) return;
-  if (self->closing_) {
-    if (self->output_size() == 0) self->finish({Errc::closed, "closed after flush"});
-    return;
-  }
+  if (self->closing_) return self->close_when_sent();
   if (self->paused_by_output_ && self->output_size() <= self->opts_.output_low) {
     self->paused_by_output_ = false;
     self->update_reading();

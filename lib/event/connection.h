@@ -96,7 +96,8 @@ class Connection {
   void resume_reading();
   bool reading() const;
 
-  // Stops reading, sends what is queued, then runs the close callback with
+  // Stops reading, sends what is queued (after STARTTLS: until the socket has
+  // taken the encrypted bytes too), then runs the close callback with
   // Errc::closed ("closed after flush").
   void close_after_flush();
 
@@ -115,6 +116,9 @@ class Connection {
   void install();
   void update_reading();
   void finish(Error e);
+  // Output not yet on the socket, an underlying (STARTTLS) bufferevent's included.
+  std::size_t unsent() const;
+  void close_when_sent();
   void kick();
   static void read_cb(bufferevent*, void* arg);
   static void write_cb(bufferevent*, void* arg);

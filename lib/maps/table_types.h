@@ -19,7 +19,7 @@ namespace posthorn::maps::detail {
 Result<std::unique_ptr<Table>> open_inline(std::string spec, std::string_view body,
                                            const OpenOptions& opts);
 Result<std::unique_ptr<Table>> open_static(std::string spec, std::string_view body);
-// unix:passwd.byname, unix:group.byname (unix_table.cc).
+// unix:passwd.byname, unix:group.byname, unix:shadow (unix_table.cc).
 Result<std::unique_ptr<Table>> open_unix(std::string spec, std::string_view name,
                                          const OpenOptions& opts);
 Result<std::unique_ptr<Table>> open_texthash(std::string spec, const std::string& path,

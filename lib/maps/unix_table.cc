@@ -6,11 +6,19 @@
 // Values are the entries in /etc/passwd and /etc/group form, as Postfix
 // returns them ("name:x:uid:gid:gecos:home:shell", "name:x:gid:a,b"). Keys
 // are folded to lower case unless opened case-sensitive, as in Postfix.
+//
+// unix:shadow (Posthorn's own, for auth_password_maps) answers with the
+// password field of the shadow entry alone (getspnam_r), a crypt(3) hash as
+// lib/auth/password.h reads it; an account past its expiry date answers "!"
+// (locked). Reading it needs root or the shadow group: for anyone else a
+// lookup is an error (EACCES), never "not found".
 #include <grp.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <memory>
 #include <vector>
 
@@ -37,15 +45,22 @@ Result<bool> nss_get(const std::string& spec, const std::string& key, Entry& e,
   return found != nullptr;
 }
 
+enum class Source { passwd, group, shadow };
+
 class UnixTable final : public Table {
  public:
-  UnixTable(std::string spec, bool passwd, bool fold) : Table(std::move(spec)), passwd_(passwd) {
+  UnixTable(std::string spec, Source source, bool fold) : Table(std::move(spec)), source_(source) {
     fold_ = fold;
   }
   Result<std::optional<std::string>> lookup(std::string_view key) const override {
     auto k = prepare_key(key);
     if (!k) return std::move(k).error();
-    return passwd_ ? by_name_passwd(*k) : by_name_group(*k);
+    switch (source_) {
+      case Source::passwd: return by_name_passwd(*k);
+      case Source::group: return by_name_group(*k);
+      case Source::shadow: return by_name_shadow(*k);
+    }
+    return std::optional<std::string>();
   }
 
  private:
@@ -70,18 +85,33 @@ class UnixTable final : public Table {
     return std::optional<std::string>(
         cat(gr.gr_name, ":", gr.gr_passwd, ":", gr.gr_gid, ":", join(members, ",")));
   }
-  bool passwd_;
+  Result<std::optional<std::string>> by_name_shadow(const std::string& key) const {
+    std::vector<char> buf;
+    struct spwd sp;
+    auto found = nss_get<struct spwd, ::getspnam_r>(spec(), key, sp, buf);
+    if (!found) return std::move(found).error();
+    if (!*found) return std::optional<std::string>();
+    // sp_expire counts days since the epoch; -1 (or 0 on some systems) is none.
+    const long today = static_cast<long>(std::time(nullptr) / 86400);
+    if (sp.sp_expire > 0 && sp.sp_expire <= today) return std::optional<std::string>("!");
+    return std::optional<std::string>(sp.sp_pwdp ? sp.sp_pwdp : "!");
+  }
+  Source source_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Table>> open_unix(std::string spec, std::string_view name,
                                          const OpenOptions& opts) {
-  if (name != "passwd.byname" && name != "group.byname")
+  Source source;
+  if (name == "passwd.byname") source = Source::passwd;
+  else if (name == "group.byname") source = Source::group;
+  else if (name == "shadow") source = Source::shadow;
+  else
     return make_error(Errc::invalid, cat("table \"", printable(spec),
-                                         "\": unix: knows passwd.byname and group.byname"));
-  return std::unique_ptr<Table>(std::make_unique<UnixTable>(
-      std::move(spec), name == "passwd.byname", !opts.case_sensitive));
+                                         "\": unix: knows passwd.byname, group.byname and shadow"));
+  return std::unique_ptr<Table>(std::make_unique<UnixTable>(std::move(spec), source,
+                                                            !opts.case_sensitive));
 }
 
 }  // namespace posthorn::maps::detail
