@@ -13,8 +13,13 @@
 // - a message's UIDL is "<UIDVALIDITY>.<UID>", the identity IMAP shows for
 //   it (Dovecot's pop3_uidl_format "%v.%u"), stable across sessions as long
 //   as the folder's UID list is;
+// - a message renamed by another program since the listing (flags changed,
+//   moved from new/ to cur/) is found again by a fresh sync;
 // - remove() unlinks only the messages asked for, by UID, under the folder
 //   lock; one that is already gone counts as removed.
+// Memory: only the list (UID, file name, size, UIDL) is kept after the
+// sync, not the folder's snapshot, and the heap the sync used is handed back
+// (malloc_trim), so a large mailbox costs its list and no more.
 #pragma once
 
 #include <filesystem>
@@ -39,12 +44,13 @@ class MaildirMailbox : public Mailbox {
   Result<void> remove(const std::vector<std::size_t>& indices) override;
 
  private:
-  MaildirMailbox(mailstore::FileLock lock, mailstore::Folder folder)
-      : lock_(std::move(lock)), folder_(std::move(folder)) {}
+  MaildirMailbox(mailstore::Store store, mailstore::FileLock lock)
+      : store_(std::move(store)), lock_(std::move(lock)) {}
 
+  mailstore::Store store_;
   mailstore::FileLock lock_;
-  mailstore::Folder folder_;
   std::vector<std::uint32_t> uids_;  // of messages()[i]
+  std::vector<std::string> files_;   // their paths at the sync
   std::vector<MessageInfo> infos_;
 };
 

@@ -110,3 +110,18 @@ TEST_CASE("maildir mailbox: a missing Maildir is made empty; remove takes only t
   CHECK(box->remove({0}));
   CHECK(std::filesystem::exists(b));
 }
+
+TEST_CASE("maildir mailbox: a message another program renamed is found again", "[pop3d][mailbox]") {
+  test::TempDir dir("pop3d");
+  const auto root = dir.path() / "Maildir";
+  auto a = deliver_to(root, "Subject: a\n\n1\n");
+  auto box = open_box(root);
+  // A mail reader moved it to cur/ and flagged it seen.
+  auto moved = root / "cur" / (a.filename().string() + ":2,S");
+  REQUIRE(::rename(a.c_str(), moved.c_str()) == 0);
+  auto text = box->read(0);
+  REQUIRE(text);
+  CHECK(*text == "Subject: a\n\n1\n");
+  REQUIRE(box->remove({0}));
+  CHECK_FALSE(std::filesystem::exists(moved));
+}
