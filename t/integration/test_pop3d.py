@@ -28,7 +28,8 @@ from instance import BUILD, Instance, free_port, wait_for
 
 ROOT = os.geteuid() == 0
 VUID = 5000
-USERS = {"alice@example.org": "alice pw", "bob@example.org": "b0b"}
+USERS = {"alice@example.org": "alice pw", "bob@example.org": "b0b",
+         "carol@example.org": "no mailbox"}  # carol has a password but no mailbox
 
 MESSAGES = [
     b"From: carol@example.net\nTo: alice@example.org\nSubject: one\n\nfirst body\n",
@@ -66,7 +67,7 @@ def client_context():
 
 
 class PopSystem:
-    def __init__(self, root, main=None):
+    def __init__(self, root, main=None, auth=True):
         self.root = pathlib.Path(root)
         # Files the daemons and uid 5000 must reach (tmp_path's parents are 0700).
         self.files = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-pop3-"))
@@ -99,11 +100,13 @@ class PopSystem:
             settings["virtual_gid_maps"] = f"static:{VUID}"
             self.chown(self.base / "example.org")
         settings.update(main or {})
-        self.inst = Instance(self.root, settings, [
+        services = [
             f"127.0.0.1:{self.pop3} inet n n n - - pop3d",
             f"127.0.0.1:{self.pop3s} inet n n n - - pop3d -o pop3_tls_wrappermode=yes",
-            "auth unix - - n - - auth",
-        ])
+        ]
+        if auth:
+            services.append("auth unix - - n - - auth")
+        self.inst = Instance(self.root, settings, services)
 
     @staticmethod
     def chown(path):
@@ -165,8 +168,8 @@ class PopSystem:
 def pop(tmp_path):
     made = []
 
-    def make(**main):
-        m = PopSystem(tmp_path / f"inst{len(made)}", main)
+    def make(auth=True, **main):
+        m = PopSystem(tmp_path / f"inst{len(made)}", main, auth)
         made.append(m)
         return m.start()
     yield make
@@ -368,6 +371,29 @@ def test_bad_password_then_limit(pop):
         q.pass_("x")
     assert e.value.args[0] == b"-ERR [AUTH] Authentication failed"
     q.quit()
+
+
+def test_login_without_a_mailbox_is_sys_perm(pop):
+    m = pop()
+    p = m.stls(user=None)
+    p.user("carol@example.org")
+    with pytest.raises(poplib.error_proto) as e:
+        p.pass_(USERS["carol@example.org"])
+    assert e.value.args[0] == b"-ERR [SYS/PERM] Mailbox is not available"
+    m.inst.wait_log("login=carol@example.org mailbox not opened: "
+                    "no virtual mailbox for \"carol@example.org\"")
+
+
+def test_auth_service_down_is_sys_temp(pop):
+    m = pop(auth=False)
+    p = m.stls(user=None)
+    p.user("alice@example.org")
+    with pytest.raises(poplib.error_proto) as e:
+        p.pass_(USERS["alice@example.org"])
+    assert e.value.args[0] == b"-ERR [SYS/TEMP] Authentication service unavailable; try again later"
+    # Not counted as a failed login: the session goes on.
+    assert p.capa()
+    p.quit()
 
 
 def test_second_session_is_in_use(pop):
