@@ -102,7 +102,8 @@ void Session::dispatch(std::string_view line) {
     if (!(v.states & (1u << static_cast<unsigned>(state_))))
       return bad_command(state_ == State::authorization ? "Not logged in"
                                                         : "Command not valid in this state");
-    return (this->*v.run)(arg);
+    // Trailing blanks are a sloppy client's, except in a password.
+    return (this->*v.run)(v.run == &Session::pass ? arg : trim(arg));
   }
   bad_command("Unknown command");
 }

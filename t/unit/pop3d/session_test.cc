@@ -157,7 +157,7 @@ TEST_CASE("pop3d session without a certificate has no STLS", "[pop3d][session]")
 TEST_CASE("pop3d USER/PASS: the password is the rest of the line", "[pop3d][session]") {
   Run r;
   CHECK(r.say("PASS early\r\n") == "-ERR USER first\r\n");
-  CHECK(r.say("USER alice@example.org\r\n") == "+OK\r\n");
+  CHECK(r.say("USER alice@example.org \r\n") == "+OK\r\n");
   CHECK(r.say("PASS two  words \r\n").empty());
   REQUIRE(r.host.checks.size() == 1);
   CHECK(r.host.checks[0] == std::make_pair(std::string("alice@example.org"), std::string("two  words ")));
@@ -253,6 +253,8 @@ TEST_CASE("pop3d message numbers are checked", "[pop3d][session]") {
       {"LIST 0\r\n", "-ERR No such message\r\n"},
   };
   for (const auto& [cmd, reply] : cases) CHECK(r.say(cmd) == reply);
+  CHECK(r.say("LIST 1 \r\n") == "+OK 1 47\r\n");  // trailing blanks are ignored
+  CHECK(r.say("TOP  1   0\t\r\n") == "+OK\r\nFrom: a@example.org\r\nSubject: one\r\n\r\n.\r\n");
 }
 
 TEST_CASE("pop3d DELE marks, RSET unmarks, QUIT removes only then", "[pop3d][session]") {
