@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <limits>
 
 #include "lib/base/strings.h"
 #include "lib/config/config.h"
@@ -71,6 +70,31 @@ Result<std::optional<Account>> find_account(const std::string& name) {
 Error config_error(std::string detail) { return make_error(Errc::invalid, std::move(detail)); }
 
 }  // namespace
+
+std::optional<MailboxPath> system_mailbox_path(const std::string& home_mailbox,
+                                               const std::string& spool, const std::string& user,
+                                               const std::string& home) {
+  MailboxPath out;
+  if (!home_mailbox.empty()) {
+    out.path = cat(home, "/", home_mailbox);
+  } else if (!spool.empty()) {
+    out.path = spool.back() == '/' ? cat(spool, user, "/") : cat(spool, "/", user);
+    out.in_spool = true;
+  } else {
+    return std::nullopt;
+  }
+  out.maildir = out.path.back() == '/';
+  return out;
+}
+
+std::optional<MailboxPath> virtual_mailbox_path(const std::string& base, std::string_view value) {
+  std::string rel(trim(value));
+  if (rel.empty() || rel.front() == '/' || has_dotdot(rel)) return std::nullopt;
+  MailboxPath out;
+  out.path = cat(base, "/", rel);
+  out.maildir = out.path.back() == '/';
+  return out;
+}
 
 LocationSettings LocationSettings::from_config(const config::Config& cfg) {
   LocationSettings s;
@@ -175,19 +199,15 @@ Result<MailboxLocation> MailboxLocator::system_mailbox(std::string_view user) co
   auto a = find_account(name);
   if (!a) return std::move(a).error();
   if (!*a) return make_error(Errc::not_found, cat("no account \"", printable(name), "\""));
+  auto box = system_mailbox_path(s_.home_mailbox, s_.mail_spool_directory, (*a)->name, (*a)->home);
+  if (!box) return config_error("mail_spool_directory and home_mailbox are both empty");
   MailboxLocation out;
+  out.path = std::move(box->path);
+  out.maildir = box->maildir;
   out.account = (*a)->name;
   out.home = (*a)->home;
   out.uid = (*a)->uid;
   out.gid = (*a)->gid;
-  if (!s_.home_mailbox.empty()) {
-    out.path = cat((*a)->home, "/", s_.home_mailbox);
-  } else {
-    const std::string& spool = s_.mail_spool_directory;
-    if (spool.empty()) return config_error("mail_spool_directory and home_mailbox are both empty");
-    out.path = spool.back() == '/' ? cat(spool, (*a)->name, "/") : cat(spool, "/", (*a)->name);
-  }
-  out.maildir = out.path.back() == '/';
   return out;
 }
 
@@ -217,13 +237,13 @@ Result<MailboxLocation> MailboxLocator::virtual_mailbox(std::string_view address
     return config_error(cat("uid ", *uid, " of ", printable(address),
                             " in virtual_uid_maps is below virtual_minimum_uid"));
   if (s_.virtual_mailbox_base.empty()) return config_error("virtual_mailbox_base is not set");
-  std::string rel(trim(**hit));
-  if (rel.empty() || rel.front() == '/' || has_dotdot(rel))
-    return config_error(cat("bad mailbox path \"", printable(rel), "\" in virtual_mailbox_maps for ",
-                            printable(address)));
+  auto box = virtual_mailbox_path(s_.virtual_mailbox_base, **hit);
+  if (!box)
+    return config_error(cat("bad mailbox path \"", printable(trim(**hit)),
+                            "\" in virtual_mailbox_maps for ", printable(address)));
   MailboxLocation out;
-  out.path = cat(s_.virtual_mailbox_base, "/", rel);
-  out.maildir = out.path.back() == '/';
+  out.path = std::move(box->path);
+  out.maildir = box->maildir;
   out.uid = static_cast<uid_t>(*uid);
   out.gid = static_cast<gid_t>(*gid);
   out.is_virtual = true;

@@ -29,11 +29,12 @@
 // virtual_minimum_uid; the detail says which), Errc::io (a table or the
 // account database could not be read: try again later).
 //
-// XXX: local/ (on its own branch while this was written) has the same rules
-// inside its delivery code, mixed with delivery outcomes; once both are on
-// main, local should call system_mailbox()/virtual_mailbox() so that the two
-// cannot drift apart. The table list and the domain list below repeat
-// local's TableList and DomainList for the same reason.
+// The path rules themselves are system_mailbox_path() and
+// virtual_mailbox_path(), which local delivery calls too, so the two cannot
+// drift apart. XXX: the table lookups around them are not shared: local's
+// TableList and DomainList (local/settings.h) carry delivery concerns (table
+// owners for alias rights), so TableList and DomainList below repeat their
+// lookup part; the search orders are lib/maps' in both.
 #pragma once
 
 #include <sys/types.h>
@@ -63,6 +64,26 @@ struct MailboxLocation {
   std::string account;     // the system account (empty for virtual mailboxes)
   std::string home;        // its home directory
 };
+
+// A mailbox path as the rules give it.
+struct MailboxPath {
+  std::string path;
+  bool maildir = false;   // the path ends in "/"
+  bool in_spool = false;  // in mail_spool_directory (mbox locking there needs care)
+};
+
+// A system account's mailbox: `home`/home_mailbox when home_mailbox is set,
+// else in mail_spool_directory: SPOOL/user, or SPOOL user/ (a Maildir) when
+// SPOOL ends in "/". nullopt when both settings are empty.
+std::optional<MailboxPath> system_mailbox_path(const std::string& home_mailbox,
+                                               const std::string& mail_spool_directory,
+                                               const std::string& user, const std::string& home);
+
+// A virtual mailbox: virtual_mailbox_base/value (value trimmed; ending in
+// "/": a Maildir). nullopt for a value that is empty, absolute or has a ".."
+// level: it would reach outside the base.
+std::optional<MailboxPath> virtual_mailbox_path(const std::string& virtual_mailbox_base,
+                                                std::string_view value);
 
 struct LocationSettings {
   std::string home_mailbox;

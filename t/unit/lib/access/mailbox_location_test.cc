@@ -189,3 +189,37 @@ TEST_CASE("mailbox location: a table that cannot be read fails the lookup, not t
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::io);
 }
+
+TEST_CASE("mailbox paths: the rules local delivery and the access agents share",
+          "[access][location]") {
+  struct Sys {
+    const char *home_mailbox, *spool, *want;
+    bool maildir, in_spool;
+  };
+  const Sys sys[] = {
+      {"Maildir/", "/var/mail", "/home/u/Maildir/", true, false},
+      {"Mailbox", "/var/mail", "/home/u/Mailbox", false, false},
+      {"", "/var/mail", "/var/mail/u", false, true},
+      {"", "/var/mail/", "/var/mail/u/", true, true},
+  };
+  for (const Sys& c : sys) {
+    auto p = system_mailbox_path(c.home_mailbox, c.spool, "u", "/home/u");
+    REQUIRE(p);
+    CHECK(p->path == c.want);
+    CHECK(p->maildir == c.maildir);
+    CHECK(p->in_spool == c.in_spool);
+  }
+  CHECK_FALSE(system_mailbox_path("", "", "u", "/home/u"));
+
+  auto v = virtual_mailbox_path("/srv/mail", " example.org/alice/ ");
+  REQUIRE(v);
+  CHECK(v->path == "/srv/mail/example.org/alice/");
+  CHECK(v->maildir);
+  CHECK_FALSE(v->in_spool);
+  auto m = virtual_mailbox_path("/srv/mail", "example.org/alice");
+  REQUIRE(m);
+  CHECK_FALSE(m->maildir);
+  for (const char* bad : {"", "  ", "/etc/", "../x/", "a/../../x/", "a/.."})
+    CHECK_FALSE(virtual_mailbox_path("/srv/mail", bad));
+  CHECK(virtual_mailbox_path("/srv/mail", "a/..b/"));  // ".." only as a whole level
+}
