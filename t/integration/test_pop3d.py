@@ -12,15 +12,18 @@ network as the mail owner (nobody) and becomes the mailbox owner (uid and
 gid 5000 from virtual_uid_maps/virtual_gid_maps) after the login; the mail
 store lives in a directory that uid 5000 can reach.
 """
+import json
 import mailbox
 import os
 import pathlib
 import poplib
+import pwd
 import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
+import uuid
 
 import pytest
 
@@ -67,8 +70,9 @@ def client_context():
 
 
 class PopSystem:
-    def __init__(self, root, main=None, auth=True):
+    def __init__(self, root, main=None, auth=True, local=False, users=None):
         self.root = pathlib.Path(root)
+        self.users = dict(USERS, **(users or {}))
         # Files the daemons and uid 5000 must reach (tmp_path's parents are 0700).
         self.files = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-pop3-"))
         self.files.chmod(0o755)
@@ -76,7 +80,7 @@ class PopSystem:
         self.base = self.files / "mail"
         (self.base / "example.org").mkdir(parents=True)
         (self.files / "passwd").write_text(
-            "".join(f"{u} {crypt_hash(p)}\n" for u, p in USERS.items()))
+            "".join(f"{u} {crypt_hash(p)}\n" for u, p in self.users.items()))
         (self.files / "vmailbox").write_text(
             "alice@example.org example.org/alice/\nbob@example.org example.org/bob/\n")
         ports = set()
@@ -106,6 +110,8 @@ class PopSystem:
         ]
         if auth:
             services.append("auth unix - - n - - auth")
+        if local:  # the delivery agent, driven by t/progs/deliver_request as qmgr would
+            services += ["local unix - n n - - local", "virtual unix - n n - - local"]
         self.inst = Instance(self.root, settings, services)
 
     @staticmethod
@@ -144,8 +150,20 @@ class PopSystem:
         p.stls(client_context())
         if user:
             p.user(user)
-            p.pass_(password if password is not None else USERS[user])
+            p.pass_(password if password is not None else self.users[user])
         return p
+
+    def deliver_with_local(self, rcpt, message, transport):
+        """One delivery by the local agent, as qmgr would ask for it."""
+        wait_for(lambda: (self.inst.dir / "spool" / "private" / transport).exists(),
+                 what="the delivery agent's socket")
+        args = [str(BUILD / "t" / "progs" / "deliver_request"), "-q", str(self.inst.dir / "spool"),
+                "-s", str(self.inst.dir / "spool" / "private" / transport), "-t", transport,
+                "-f", "carol@example.net", "-r", rcpt]
+        r = subprocess.run(args, input=message, capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr.decode()
+        result = json.loads(r.stdout)["results"][0]
+        assert result["status"] == "sent", result
 
     def pop3s_login(self, user="alice@example.org"):
         p = poplib.POP3_SSL("127.0.0.1", self.pop3s, timeout=15, context=client_context())
@@ -168,8 +186,8 @@ class PopSystem:
 def pop(tmp_path):
     made = []
 
-    def make(auth=True, **main):
-        m = PopSystem(tmp_path / f"inst{len(made)}", main, auth)
+    def make(auth=True, local=False, users=None, **main):
+        m = PopSystem(tmp_path / f"inst{len(made)}", main, auth, local, users)
         made.append(m)
         return m.start()
     yield make
@@ -507,3 +525,61 @@ def test_fetchmail_keep_then_nokeep(pop, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert out.read_bytes().count(b"Subject: ") == 3
     assert m.files_in("alice@example.org") == []
+
+
+def test_mail_delivered_by_local_is_what_pop3d_serves(pop):
+    """Delivery and access agree on where the mailbox is (lib/access)."""
+    m = pop(local=True)
+    m.deliver_with_local("alice@example.org", MESSAGES[1], "virtual")
+    files = [p for sub in ("new", "cur") for p in (m.maildir("alice@example.org") / sub).iterdir()]
+    assert len(files) == 1
+    stored = files[0].read_bytes()
+    assert stored.startswith(b"Return-Path: <carol@example.net>\n")
+    p = m.pop3s_login()
+    resp, lines, octets = p.retr(1)
+    assert b"\r\n".join(lines) + b"\r\n" == crlf(stored)
+    assert p.list(1) == f"+OK 1 {len(crlf(stored))}".encode()
+    p.quit()
+
+
+@pytest.fixture
+def system_user():
+    """A temporary system account with a home directory anyone may enter."""
+    made, homes = [], []
+
+    def make():
+        name = f"php{uuid.uuid4().hex[:8]}"
+        home = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-home-"))
+        home.chmod(0o755)
+        r = subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", name],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        made.append(name)
+        homes.append(home)
+        pw = pwd.getpwnam(name)
+        os.chown(home, pw.pw_uid, pw.pw_gid)
+        return pw
+    yield make
+    for name in made:
+        subprocess.run(["userdel", name], capture_output=True)
+    for home in homes:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.skipif(not ROOT, reason="needs root to create an account and to switch to it")
+def test_system_account_reads_its_home_maildir_as_itself(pop, system_user):
+    user = system_user()
+    m = pop(local=True, users={user.pw_name: "sys pw"}, home_mailbox="Maildir/",
+            alias_maps="", forward_path="")
+    m.deliver_with_local(f"{user.pw_name}@localhost", MESSAGES[0], "local")
+    maildir = pathlib.Path(user.pw_dir) / "Maildir"
+    assert os.stat(maildir).st_uid == user.pw_uid
+    p = m.stls(user=user.pw_name)
+    assert p.stat()[0] == 1
+    (pid,) = [q for q in m.pop3d_pids() if uid_of(q) == user.pw_uid]
+    uids, gids, groups = ids_of(pid)
+    assert uids == [user.pw_uid] * 4 and gids == [user.pw_gid] * 4
+    assert b"first body" in b"\r\n".join(p.retr(1)[1])
+    p.dele(1)
+    p.quit()
+    assert os.listdir(maildir / "new") + os.listdir(maildir / "cur") == []
