@@ -72,7 +72,7 @@ std::string peer_address(const sockaddr_storage& ss) {
 // lib/mailstore after the switch to their owner.
 class ProcessBackend : public pop3d::Backend {
  public:
-  ProcessBackend(event::EventBase& loop, const config::Config& cfg, std::string service)
+  ProcessBackend(posthorn::event::EventBase& loop, const config::Config& cfg, std::string service)
       : auth_(loop, auth::service_socket(cfg.get("pop3_sasl_path")),
               std::chrono::seconds(cfg.get_time("pop3_sasl_check_timeout"))),
         locator_(access::MailboxLocator::open(cfg)),
@@ -186,7 +186,7 @@ void post_drop(service::Context& ctx) {
   }
 }
 
-void on_accept(service::Context& ctx, event::Accepted a, service::Job job) {
+void on_accept(service::Context& ctx, posthorn::event::Accepted a, service::Job job) {
   ctx.retire("one session per process");  // stops the listener before it accepts again
   if (client) return;  // cannot happen: the listener stopped with the first
   std::string addr = peer_address(a.peer);
