@@ -37,7 +37,7 @@ class Box : public Mailbox {
 
 class FakeBackend : public Backend {
  public:
-  explicit FakeBackend(event::EventBase& loop) : timer_(loop, [this] { answer(); }) {}
+  explicit FakeBackend(posthorn::event::EventBase& loop) : timer_(loop, [this] { answer(); }) {}
   std::vector<std::string> messages;
   std::vector<std::size_t> removed;
   int checks = 0;
@@ -58,7 +58,7 @@ class FakeBackend : public Backend {
     Checked d = std::move(pending_);
     d({verdict_, "alice"});
   }
-  event::Timer timer_;
+  posthorn::event::Timer timer_;
   Checked pending_;
   PasswordCheck::Verdict verdict_ = PasswordCheck::wrong;
 };
@@ -94,7 +94,7 @@ std::string talk(int fd, std::string script) {
 }
 
 struct Harness {
-  event::EventBase loop;
+  posthorn::event::EventBase loop;
   FakeBackend backend{loop};
   ClientOptions options;
   std::unique_ptr<Client> client;
@@ -113,7 +113,7 @@ struct Harness {
                                         client.reset();
                                         loop.loopexit();
                                       });
-    event::Timer guard(loop, [this] { loop.loopexit(); });
+    posthorn::event::Timer guard(loop, [this] { loop.loopexit(); });
     guard.start(limit);
     REQUIRE(loop.run());
     peer.join();
