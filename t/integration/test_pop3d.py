@@ -19,6 +19,7 @@ import pathlib
 import poplib
 import pwd
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -70,7 +71,7 @@ def client_context():
 
 
 class PopSystem:
-    def __init__(self, root, main=None, auth=True, local=False, users=None):
+    def __init__(self, root, main=None, auth=True, local=False, users=None, smtp=False):
         self.root = pathlib.Path(root)
         self.users = dict(USERS, **(users or {}))
         # Files the daemons and uid 5000 must reach (tmp_path's parents are 0700).
@@ -84,9 +85,9 @@ class PopSystem:
         (self.files / "vmailbox").write_text(
             "alice@example.org example.org/alice/\nbob@example.org example.org/bob/\n")
         ports = set()
-        while len(ports) < 2:
+        while len(ports) < 3:
             ports.add(free_port())
-        self.pop3, self.pop3s = sorted(ports)
+        self.pop3, self.pop3s, self.smtp = sorted(ports)
         settings = {
             "daemon_directory": str(BUILD / "bin"),
             "myhostname": "pop.example.org",
@@ -110,8 +111,11 @@ class PopSystem:
         ]
         if auth:
             services.append("auth unix - - n - - auth")
-        if local:  # the delivery agent, driven by t/progs/deliver_request as qmgr would
+        if local or smtp:  # the delivery agent (without qmgr: driven by deliver_request)
             services += ["local unix - n n - - local", "virtual unix - n n - - local"]
+        if smtp:  # the whole path: smtpd, the queue, qmgr, virtual delivery
+            services += [f"127.0.0.1:{self.smtp} inet n - n - - smtpd",
+                         "qmgr unix n - n 1 1 qmgr"]  # woken each second: smtpd does not wake it yet
         self.inst = Instance(self.root, settings, services)
 
     @staticmethod
@@ -132,7 +136,8 @@ class PopSystem:
 
     def files_in(self, user):
         d = self.maildir(user)
-        return sorted(p.name for sub in ("new", "cur") for p in (d / sub).iterdir())
+        return sorted(p.name for sub in ("new", "cur") if (d / sub).is_dir()
+                      for p in (d / sub).iterdir())
 
     def start(self):
         self.inst.start()
@@ -186,8 +191,8 @@ class PopSystem:
 def pop(tmp_path):
     made = []
 
-    def make(auth=True, local=False, users=None, **main):
-        m = PopSystem(tmp_path / f"inst{len(made)}", main, auth, local, users)
+    def make(auth=True, local=False, users=None, smtp=False, **main):
+        m = PopSystem(tmp_path / f"inst{len(made)}", main, auth, local, users, smtp)
         made.append(m)
         return m.start()
     yield make
@@ -583,3 +588,36 @@ def test_system_account_reads_its_home_maildir_as_itself(pop, system_user):
     p.dele(1)
     p.quit()
     assert os.listdir(maildir / "new") + os.listdir(maildir / "cur") == []
+
+
+def test_mail_sent_through_smtp_is_downloaded_byte_exact(pop, tmp_path):
+    """smtpd -> queue -> qmgr -> virtual delivery -> pop3d, then fetchmail."""
+    m = pop(smtp=True)
+    bodies = [b"first\r\n.dot line\r\nend\r\n", b"second\r\n\r\n..two\r\n", b"third\r\n"]
+    with smtplib.SMTP("127.0.0.1", m.smtp, timeout=15) as s:
+        for i, body in enumerate(bodies):
+            msg = (f"From: carol@example.net\r\nTo: alice@example.org\r\nSubject: smtp {i}\r\n\r\n"
+                   .encode() + body)
+            assert s.sendmail("carol@example.net", ["alice@example.org"], msg) == {}
+    wait_for(lambda: len(m.files_in("alice@example.org")) == 3, 20, "three deliveries")
+    stored = {}
+    for sub in ("new", "cur"):
+        for f in (m.maildir("alice@example.org") / sub).iterdir():
+            data = f.read_bytes()
+            stored[data.split(b"Subject: ")[1].split(b"\n")[0]] = data
+    p = m.stls()
+    count, size = p.stat()
+    assert count == 3 and size == sum(len(crlf(d)) for d in stored.values())
+    for n in range(1, 4):
+        resp, lines, octets = p.retr(n)
+        got = b"\r\n".join(lines) + b"\r\n"
+        subject = got.split(b"Subject: ")[1].split(b"\r\n")[0]
+        assert got == crlf(stored[subject])
+        assert got.endswith(bodies[int(subject.split()[1])])  # the body as sent, unstuffed
+    p.quit()
+    home = tmp_path / "fm"
+    home.mkdir()
+    r, out = fetchmail(m, home, keep=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert out.read_bytes().count(b"Subject: smtp ") == 3
+    assert m.files_in("alice@example.org") == []
