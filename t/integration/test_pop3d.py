@@ -2,10 +2,12 @@
 Python's poplib, raw sockets and fetchmail.
 
 The instance has a POP3 port (110: STLS, plaintext refused before it), a
-POP3S port (995: implicit TLS) and auth. Mail is put into the virtual
-users' Maildirs the way another delivery program would: with Python's own
-mailbox.Maildir (names without ,S=/,W=, so pop3d's store has to size them
-itself), since local delivery is not part of this instance.
+POP3S port (995: implicit TLS) and auth. Most tests put mail into the
+virtual users' Maildirs the way another delivery program would: with
+Python's own mailbox.Maildir (names without ,S=/,W=, so pop3d's store has to
+size them itself). The last tests run the whole path instead (smtpd, qmgr,
+local) or local alone, to show that delivery and pop3d find the same
+mailbox.
 
 Run as root, the real identities apply: pop3d starts as root, serves the
 network as the mail owner (nobody) and becomes the mailbox owner (uid and
