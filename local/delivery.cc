@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "lib/access/mailbox_location.h"
 #include "lib/address/address.h"
 #include "lib/base/fd.h"
 #include "lib/base/strings.h"
@@ -239,21 +240,16 @@ class Delivery {
     const Rights who = rights_of(a);
     if (!s_.home_mailbox.empty()) {
       if (auto bad = check_home(a)) return std::move(*bad);
-      std::string path = cat(a.home, "/", s_.home_mailbox);
-      if (path.back() == '/')
-        return deliver_maildir({path, who, s_.mailbox_size_limit}, render_for(Style::maildir, f, true));
-      return append_mbox({path, who, s_.mailbox_size_limit, s_.mailbox_lock, false, false, "mailbox"},
-                         render_for(Style::mbox, f, true));
     }
-    std::string spool = s_.mail_spool_directory;
-    if (spool.empty()) {
+    // The rules pop3d and imapd use to find the same mailbox (lib/access).
+    auto box = access::system_mailbox_path(s_.home_mailbox, s_.mail_spool_directory, a.name, a.home);
+    if (!box) {
       log::warn("mail_spool_directory and home_mailbox are both empty");
       return Outcome::deferred("4.3.5", "mail system configuration error");
     }
-    if (spool.back() == '/')
-      return deliver_maildir({cat(spool, a.name, "/"), who, s_.mailbox_size_limit},
-                             render_for(Style::maildir, f, true));
-    return append_mbox({cat(spool, "/", a.name), who, s_.mailbox_size_limit, s_.mailbox_lock, true, false, "mailbox"},
+    if (box->maildir)
+      return deliver_maildir({box->path, who, s_.mailbox_size_limit}, render_for(Style::maildir, f, true));
+    return append_mbox({box->path, who, s_.mailbox_size_limit, s_.mailbox_lock, box->in_spool, false, "mailbox"},
                        render_for(Style::mbox, f, true));
   }
 
@@ -275,17 +271,16 @@ class Delivery {
       log::warn("virtual_mailbox_base is not set");
       return Outcome::deferred("4.3.5", "mail system configuration error");
     }
-    std::string rel(trim((*hit)->value));
-    if (rel.empty() || rel.front() == '/' || has_dotdot(rel)) {
-      log::warn("recipient ", printable(f.address), ": bad mailbox path ", printable(rel), " in virtual_mailbox_maps");
+    auto box = access::virtual_mailbox_path(s_.virtual_mailbox_base, (*hit)->value);
+    if (!box) {
+      log::warn("recipient ", printable(f.address), ": bad mailbox path ", printable(trim((*hit)->value)), " in virtual_mailbox_maps");
       return Outcome::deferred("4.3.5", "mail system configuration error");
     }
-    std::string path = cat(s_.virtual_mailbox_base, "/", rel);
     Rights who = numeric_rights(static_cast<uid_t>(*uid), static_cast<gid_t>(*gid));
     who.name = f.address;
-    if (path.back() == '/')
-      return deliver_maildir({path, who, s_.virtual_mailbox_limit}, render_for(Style::maildir, f, true));
-    return append_mbox({path, who, s_.virtual_mailbox_limit, s_.virtual_lock, false, true, "mailbox"},
+    if (box->maildir)
+      return deliver_maildir({box->path, who, s_.virtual_mailbox_limit}, render_for(Style::maildir, f, true));
+    return append_mbox({box->path, who, s_.virtual_mailbox_limit, s_.virtual_lock, false, true, "mailbox"},
                        render_for(Style::mbox, f, true));
   }
 
@@ -554,12 +549,6 @@ class Delivery {
     if (!v || *v) return false;
     auto l = t_.mydestination.contains(domain);
     return l && *l;
-  }
-
-  static bool has_dotdot(std::string_view path) {
-    for (const std::string& part : split(path, '/'))
-      if (part == "..") return true;
-    return false;
   }
 
   static void add_extension(std::vector<Destination>& dests, const std::string& ext) {

@@ -8,7 +8,8 @@ build_pkgs=(make g++ pkg-config libevent-dev libssl-dev libldns-dev libcrypt-dev
             "libdb5.3++-dev" liblmdb-dev)
 test_pkgs=(catch2 python3 python3-pytest swaks openssl
            s-nail mutt  # mail clients that submit through sendmail (test_sendmail.py)
-           pflogsumm)   # summarises a test instance's maillog (test_delivery.py)
+           pflogsumm    # summarises a test instance's maillog (test_delivery.py)
+           fetchmail)   # a POP3 client (test_pop3d.py)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
 want=()

@@ -331,6 +331,8 @@ constexpr Param kParams[] = {
   {"pop3_tls_cert_file", T::string, "$smtpd_tls_cert_file", kAny, "PEM certificate for STLS and port 995.", {}},
   {"pop3_tls_key_file", T::string, "$smtpd_tls_key_file", kAny, "PEM private key for STLS and port 995.", {}},
   {"pop3_tls_wrappermode", T::boolean, "no", kAny, "TLS from the first byte (port 995).", {}},
+  {"pop3_sasl_path", T::string, "auth", kAny, "Service name of the auth service in master.cf, for pop3d's password checks.", {}},
+  {"pop3_sasl_check_timeout", T::time, "30s", kPositive, "Longest wait of pop3d for the auth service's answer to one password check.", {}},
   {"imap_plaintext_auth", T::boolean, "no", kAny, "Allow LOGIN and AUTHENTICATE PLAIN before STARTTLS.", {}},
   {"imap_banner", T::string, "$mail_name ready", kAny, "Text of the IMAP greeting.", {}},
   {"imap_timeout", T::time, "30m", {1800, {}}, "Idle time of an authenticated session (RFC 9051: at least 30 minutes).", {}},

@@ -182,6 +182,8 @@ void fill_snapshot(Snapshot& snap, Uidlist&& list, const FileMap& files,
   snap.uidnext = list.uidnext;
   snap.messages.clear();
   snap.messages.reserve(list.entries.size());
+  const std::string new_prefix = (dir / "new").native() + "/";
+  const std::string cur_prefix = (dir / "cur").native() + "/";
   for (auto& e : list.entries) {
     const DirFile& f = files.at(e.base);
     FileName fn = parse_file_name(f.name);
@@ -194,7 +196,7 @@ void fill_snapshot(Snapshot& snap, Uidlist&& list, const FileMap& files,
     m.vsize = e.vsize;
     m.internal_date = e.internal_date;
     m.other_flags = std::move(fn.other_flags);
-    m.path = dir / (f.in_new ? "new" : "cur") / f.name;
+    m.path = cat(f.in_new ? new_prefix : cur_prefix, f.name);
     m.in_new = f.in_new;
     m.recent = f.moved;
     m.base = std::move(e.base);

@@ -45,7 +45,10 @@ struct Message {
   std::int64_t internal_date = 0;  // seconds since the epoch (file mtime when first seen)
   std::string base;                // Maildir base name: stable for the message's life
   std::string other_flags;         // flag letters Posthorn does not know, kept as they are
-  std::filesystem::path path;      // where the file was at the last scan
+  // Where the file was at the last scan. A string, not a filesystem::path:
+  // libstdc++ splits a path into components when it is made, which costs
+  // some 500 bytes per message in a snapshot of a large folder.
+  std::string path;
   bool in_new = false;             // still in new/ (not yet seen by an IMAP session)
   // Moved from new/ to cur/ by the sync(move_new) that made this snapshot:
   // IMAP \Recent belongs to this session (RFC 3501 2.3.2). Only that one call

@@ -94,14 +94,14 @@ Result<std::uint32_t> Folder::keyword_bits(const std::vector<std::string>& names
 Result<void> Folder::rename_flags(const Message& m, unsigned flags, std::uint32_t kw,
                                   bool& vanished) {
   std::string to = cur_file_name(m.base, flags, kw, m.other_flags);
-  std::filesystem::path target = dir_ / "cur" / to;
+  std::string target = cat((dir_ / "cur").native(), "/", to);
   if (target == m.path) return {};
   if (::rename(m.path.c_str(), target.c_str()) != 0) {
     if (errno == ENOENT) {
       vanished = true;
       return {};
     }
-    return sys_error(cat("rename ", m.path.string()));
+    return sys_error(cat("rename ", m.path));
   }
   Message* mm = find_mut(m.uid);
   mm->path = std::move(target);
@@ -165,7 +165,7 @@ Result<std::vector<std::uint32_t>> Folder::commit(std::vector<Pending>& pending)
     m.vsize = p.vsize;
     m.internal_date = p.internal_date;
     m.base = p.base;
-    m.path = dir_ / "cur" / name;
+    m.path = cat((dir_ / "cur").native(), "/", name);
     snap_.messages.push_back(std::move(m));
     uids.push_back(uid);
   }
@@ -267,7 +267,7 @@ Result<std::vector<std::uint32_t>> Folder::remove_locked(const std::vector<std::
       if (!m) continue;
       if (::unlink(m->path.c_str()) == 0) gone.push_back(uid);
       else if (errno == ENOENT) again.push_back(uid);
-      else return sys_error(cat("unlink ", m->path.string()));
+      else return sys_error(cat("unlink ", m->path));
     }
     if (!again.empty()) {
       if (auto s = scan_locked(SyncMode::keep_new); !s) return std::move(s).error();
