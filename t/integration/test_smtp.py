@@ -1,0 +1,285 @@
+"""Integration tests of the smtp delivery agent.
+
+A real instance runs the smtp agent (master.cf "smtp" and "relay"); a fake
+DNS server (fakedns.py) serves the test zone through dns_nameservers, and
+fake remote servers (smtpfake.py) listen on distinct 127.0.0.x addresses on
+one port, which smtp_tcp_port names. t/progs/smtp_request plays qmgr: it
+writes a queue file into active/ and sends one deliver request to the
+agent's socket; its JSON output is the agent's reply. The tests look at
+what the remote servers received and at the delivery lines in the log.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from fakedns import FakeDns
+from instance import BUILD, Instance, free_port, wait_for
+from smtpfake import FakeSmtp
+
+REQUEST = BUILD / "t" / "progs" / "smtp_request"
+MESSAGE = (b"From: Sender <sender@client.test>\r\n"
+           b"To: <bob@example.test>\r\n"
+           b"Subject: hello\r\n"
+           b"\r\n"
+           b"first line\r\n"
+           b".a line with a leading dot\r\n"
+           b"last line\r\n")
+
+
+@pytest.fixture
+def env(tmp_path):
+    """make(zone, servers={ip: kwargs}, main={...}, opts=[...]) -> Env."""
+    made = []
+
+    class Env:
+        pass
+
+    def make(zone, servers=None, main=None, opts=(), maxproc=2):
+        e = Env()
+        e.port = free_port()
+        e.dns = FakeDns(zone)
+        made.append(e)
+        e.servers = {}
+        for ip, kw in (servers or {}).items():
+            e.servers[ip] = FakeSmtp(ip, e.port, **kw)
+        d = tmp_path / f"inst{len(made)}"
+        d.mkdir()
+        settings = {
+            "daemon_directory": str(BUILD / "bin"),
+            "myhostname": "posthorn.test",
+            "dns_nameservers": e.dns.address,
+            "dns_timeout": "2s",
+            "dns_retry_count": "1",
+            "smtp_tcp_port": str(e.port),
+            "smtp_connect_timeout": "3s",
+            "smtp_helo_timeout": "3s",
+            "smtp_connection_cache_on_demand": "no",
+        }
+        settings.update(main or {})
+        o = "".join(f" -o {x}" for x in opts)
+        e.inst = Instance(d, settings, [f"smtp unix - - n - {maxproc} smtp{o}",
+                                        f"relay unix - - n - {maxproc} smtp{o}"])
+        e.inst.start()
+        wait_for(lambda: (d / "spool" / "private" / "smtp").exists(), what="the smtp socket")
+        return e
+    yield make
+    left = []
+    for e in made:
+        left += e.inst.teardown()
+        for s in e.servers.values():
+            s.stop()
+        e.dns.stop()
+    assert not left, f"processes left behind: {left}"
+
+
+def send(e, nexthop, *rcpts, sender="sender@client.test", message=MESSAGE, transport="smtp", extra=()):
+    """One deliver request; returns (queue_id, [result, ...])."""
+    args = [str(REQUEST), "-q", str(e.inst.dir / "spool"),
+            "-s", str(e.inst.dir / "spool" / "private" / transport),
+            "-t", transport, "-n", nexthop, "-f", sender, *extra]
+    for r in rcpts:
+        args += ["-r", r]
+    p = subprocess.run(args, input=message, capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr.decode() + "\n" + e.inst.log()
+    out = json.loads(p.stdout)
+    return out["queue_id"], out["results"]
+
+
+def delivery_lines(e, qid):
+    return [l for l in e.inst.log().splitlines() if f"{qid}: to=<" in l]
+
+
+ZONE = {
+    "example.test": [("MX", 10, "mx1.example.test"), ("MX", 20, "mx2.example.test")],
+    "mx1.example.test": [("A", "127.0.0.2")],
+    "mx2.example.test": [("A", "127.0.0.3")],
+}
+
+
+def test_mx_order_and_fallback_on_refused_connection(env):
+    # mx1 (127.0.0.2) has no server: connection refused, mx2 takes the mail.
+    e = env(ZONE, {"127.0.0.3": {"name": "mx2.example.test"}})
+    qid, res = send(e, "example.test", "bob@example.test", "carol@example.test")
+    assert [r["status"] for r in res] == ["sent", "sent"]
+    assert res[0]["relay"] == f"mx2.example.test[127.0.0.3]:{e.port}"
+    assert res[0]["text"].startswith("250 2.0.0 Ok: queued as FAKE")
+    tx = e.servers["127.0.0.3"].delivered()
+    assert len(tx) == 1
+    assert tx[0].mail.startswith("MAIL FROM:<sender@client.test>")
+    assert tx[0].rcpts == ["RCPT TO:<bob@example.test>", "RCPT TO:<carol@example.test>"]
+    # Dot-stuffed on the wire; the server sees the stuffed line.
+    assert b"\r\n..a line with a leading dot\r\n" in tx[0].data
+    log = e.inst.log()
+    assert f"connect to mx1.example.test[127.0.0.2]:{e.port}: Connection refused" in log
+    lines = delivery_lines(e, qid)
+    assert len(lines) == 2
+    assert re.search(rf"{qid}: to=<bob@example.test>, relay=mx2.example.test\[127.0.0.3\]:{e.port}, "
+                     r"delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=2.0.0, "
+                     r"status=sent \(250 2.0.0 Ok: queued as FAKE1\)", lines[0]), lines[0]
+    # MX order: mx1 was asked first.
+    mx_queries = [q for q in e.dns.zone.queries if q[1] == 15]
+    assert mx_queries == [("example.test", 15)]
+
+
+def test_fallback_when_first_mx_stalls_or_says_421(env):
+    e = env(ZONE, {"127.0.0.2": {"name": "mx1.example.test", "stall_greeting": True},
+                   "127.0.0.3": {"name": "mx2.example.test"}},
+            main={"smtp_helo_timeout": "2s"})
+    start = time.monotonic()
+    qid, res = send(e, "example.test", "bob@example.test")
+    assert res[0]["status"] == "sent"
+    assert time.monotonic() - start < 15
+    assert "conversation with mx1.example.test[127.0.0.2] timed out while receiving the initial server greeting" \
+        in e.inst.log()
+
+    e2 = env(ZONE, {"127.0.0.2": {"name": "mx1.example.test", "greeting": "421 4.3.2 busy"},
+                    "127.0.0.3": {"name": "mx2.example.test"}})
+    _, res = send(e2, "example.test", "bob@example.test")
+    assert res[0]["status"] == "sent"
+    assert "host mx1.example.test[127.0.0.2] refused to talk to me: 421 4.3.2 busy" in e2.inst.log()
+
+
+def test_all_hosts_fail_defers_with_the_last_reason(env):
+    e = env(ZONE, {})
+    qid, res = send(e, "example.test", "bob@example.test")
+    assert res[0]["status"] == "deferred"
+    assert res[0]["dsn"] == "4.4.1"
+    assert res[0]["text"] == f"connect to mx2.example.test[127.0.0.3]:{e.port}: Connection refused"
+    assert res[0]["relay"] == "none"
+
+
+def test_implicit_mx_null_mx_loop_and_dns_failures(env):
+    zone = dict(ZONE)
+    zone.update({
+        "plain.test": [("A", "127.0.0.4")],
+        "nullmx.test": [("MX", 0, ".")],
+        "loop.test": [("MX", 10, "posthorn.test")],
+        "posthorn.test": [("A", "127.0.0.1")],
+    })
+    e = env(zone, {"127.0.0.4": {"name": "plain.test"}})
+    e.dns.zone.servfail.add("broken.test")
+    _, res = send(e, "plain.test", "bob@plain.test")
+    assert res[0]["status"] == "sent"
+    assert res[0]["relay"] == f"plain.test[127.0.0.4]:{e.port}"
+
+    _, res = send(e, "nullmx.test", "bob@nullmx.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("bounced", "5.1.10")
+    assert res[0]["text"] == "Domain nullmx.test does not accept mail (nullMX)"
+
+    _, res = send(e, "loop.test", "bob@loop.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("bounced", "5.4.6")
+    assert res[0]["text"] == "mail for loop.test loops back to myself"
+
+    _, res = send(e, "nowhere.test", "bob@nowhere.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("bounced", "5.4.4")
+
+    _, res = send(e, "broken.test", "bob@broken.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.4.3")
+
+
+def test_bracketed_nexthop_skips_mx(env):
+    zone = dict(ZONE)
+    zone["relay.test"] = [("MX", 10, "mx1.example.test"), ("A", "127.0.0.5")]
+    e = env(zone, {"127.0.0.5": {"name": "relay.test"}})
+    _, res = send(e, "[relay.test]", "bob@example.test")
+    assert res[0]["status"] == "sent"
+    assert res[0]["relay"] == f"relay.test[127.0.0.5]:{e.port}"
+    assert ("relay.test", 15) not in e.dns.zone.queries
+    # An address literal with its own port: no DNS at all.
+    other = free_port()
+    srv = FakeSmtp("127.0.0.6", other, name="lit.test")
+    try:
+        n = len(e.dns.zone.queries)
+        _, res = send(e, f"[127.0.0.6]:{other}", "bob@example.test")
+        assert res[0]["status"] == "sent"
+        assert res[0]["relay"] == f"127.0.0.6[127.0.0.6]:{other}"
+        assert len(e.dns.zone.queries) == n
+    finally:
+        srv.stop()
+
+
+def test_per_recipient_results_and_data_stage(env):
+    replies = {"bad@example.test": "550 5.1.1 <bad@example.test>: Recipient address rejected",
+               "later@example.test": "450 4.2.0 <later@example.test>: try again"}
+    e = env(ZONE, {"127.0.0.2": {"name": "mx1.example.test",
+                                 "rcpt_reply": lambda a: replies.get(a, "250 2.1.5 Ok")}})
+    qid, res = send(e, "example.test", "good@example.test", "bad@example.test", "later@example.test")
+    assert [r["status"] for r in res] == ["sent", "bounced", "deferred"]
+    assert [r["dsn"] for r in res] == ["2.0.0", "5.1.1", "4.2.0"]
+    assert res[1]["text"] == ("host mx1.example.test[127.0.0.2] said: 550 5.1.1 <bad@example.test>: "
+                              "Recipient address rejected (in reply to RCPT TO command)")
+    assert len(delivery_lines(e, qid)) == 3
+    assert e.servers["127.0.0.2"].delivered()[0].rcpts == ["RCPT TO:<good@example.test>"]
+
+    e2 = env(ZONE, {"127.0.0.2": {"name": "mx1.example.test", "end_reply": "554 5.7.1 content rejected"}})
+    _, res = send(e2, "example.test", "a@example.test", "b@example.test")
+    assert [r["status"] for r in res] == ["bounced", "bounced"]
+    assert all("(in reply to end of DATA command)" in r["text"] for r in res)
+
+
+def test_temporary_failure_then_success(env):
+    state = {"n": 0}
+
+    def greylist(addr):
+        state["n"] += 1
+        return "451 4.7.1 greylisted, come back later" if state["n"] == 1 else "250 2.1.5 Ok"
+    e = env({"grey.test": [("A", "127.0.0.7")]}, {"127.0.0.7": {"name": "grey.test", "rcpt_reply": greylist}})
+    _, res = send(e, "grey.test", "bob@grey.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.1")
+    _, res = send(e, "grey.test", "bob@grey.test")
+    assert res[0]["status"] == "sent"
+    assert len(e.servers["127.0.0.7"].delivered()) == 1
+
+
+def test_ehlo_refused_falls_back_to_helo_and_8bit_is_converted(env):
+    e = env({"old.test": [("A", "127.0.0.8")]},
+            {"127.0.0.8": {"name": "old.test", "ehlo_refused": True}})
+    msg = b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n"
+    _, res = send(e, "old.test", "bob@old.test", message=msg, extra=["-8"])
+    assert res[0]["status"] == "sent"
+    srv = e.servers["127.0.0.8"]
+    assert "HELO posthorn.test" in srv.commands
+    tx = srv.delivered()[0]
+    assert tx.mail == "MAIL FROM:<sender@client.test>"
+    assert b"caf=C3=A9" in tx.data
+    assert b"Content-Transfer-Encoding: quoted-printable" in tx.data
+    assert all(b < 128 for b in tx.data)
+
+
+def test_esmtp_parameters_when_offered(env):
+    e = env({"new.test": [("A", "127.0.0.9")]}, {"127.0.0.9": {"name": "new.test"}})
+    msg = b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n"
+    _, res = send(e, "new.test", "bob@new.test", message=msg,
+                  extra=["-8", "-N", "6", "-O", "rfc822;orig+x@new.test", "-E", "env id", "-R", "hdrs"])
+    assert res[0]["status"] == "sent"
+    tx = e.servers["127.0.0.9"].delivered()[0]
+    assert tx.mail == f"MAIL FROM:<sender@client.test> SIZE={len(msg)} BODY=8BITMIME RET=HDRS ENVID=env+20id"
+    assert tx.rcpts == ["RCPT TO:<bob@new.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig+2Bx@new.test"]
+    assert b"caf\xc3\xa9" in tx.data
+
+
+def test_smtputf8_required_but_not_offered(env):
+    e = env({"ascii.test": [("A", "127.0.0.10")]},
+            {"127.0.0.10": {"name": "ascii.test", "extensions": ["PIPELINING", "8BITMIME"]}})
+    _, res = send(e, "ascii.test", "bøb@ascii.test", extra=["-U"])
+    assert (res[0]["status"], res[0]["dsn"]) == ("bounced", "5.6.7")
+    assert res[0]["text"] == "SMTPUTF8 is required, but was not offered by host ascii.test[127.0.0.10]"
+
+
+def test_remote_stalling_mid_data_is_deferred_in_bounded_time(env):
+    e = env({"slow.test": [("A", "127.0.0.11")]},
+            {"127.0.0.11": {"name": "slow.test", "stall_in_data": True}},
+            opts=["smtp_data_xfer_timeout=2s", "smtp_data_done_timeout=2s"])
+    big = MESSAGE + b"x" * 998 + b"\r\n"
+    big = big + (b"y" * 998 + b"\r\n") * 9000  # ~9 MB: more than the socket buffers hold
+    start = time.monotonic()
+    _, res = send(e, "slow.test", "bob@slow.test", message=big)
+    elapsed = time.monotonic() - start
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.4.2")
+    assert "timed out while sending message body" in res[0]["text"] or \
+        "timed out while sending end of data" in res[0]["text"]
+    assert elapsed < 30
