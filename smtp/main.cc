@@ -30,6 +30,7 @@
 //             it only holds cached sessions.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "lib/dns/config.h"
@@ -46,6 +47,11 @@ namespace {
 using namespace posthorn;
 
 struct Daemon {
+  // Opened before the privilege drop (pre_drop), as Postfix's smtp reads
+  // smtp_tls_CAfile, the client key and smtp_sasl_password_maps as root:
+  // those files may be readable by root alone.
+  std::unique_ptr<tls::ClientContext> tls;
+  std::optional<smtp::SaslTables> sasl;
   std::unique_ptr<dns::Resolver> resolver;
   std::unique_ptr<smtp::Agent> agent;
   std::unique_ptr<ipc::Server> server;
@@ -97,10 +103,18 @@ void arm_cache_timer() {
   else daemon_state->cache_timer->cancel();
 }
 
+void pre_drop(service::Context& ctx) {
+  const config::Config& cfg = ctx.config();
+  auto d = std::make_unique<Daemon>();
+  d->tls = tls_context(cfg, smtp::Settings::from_config(cfg, ctx.args().service_name));
+  d->sasl = smtp::SaslTables::open(cfg);
+  daemon_state = std::move(d);
+}
+
 void post_drop(service::Context& ctx) {
   const config::Config& cfg = ctx.config();
   const std::string service = ctx.args().service_name.empty() ? "smtp" : ctx.args().service_name;
-  auto d = std::make_unique<Daemon>();
+  Daemon* d = daemon_state.get();
   smtp::Settings settings = smtp::Settings::from_config(cfg, service);
   d->resolver = std::make_unique<dns::Resolver>(dns_config(cfg));
   dns::Resolver* resolver = d->resolver.get();
@@ -112,9 +126,8 @@ void post_drop(service::Context& ctx) {
     if (!t) return t.error();
     return std::unique_ptr<smtp::Transport>(std::move(*t));
   };
-  auto tls = tls_context(cfg, settings);
   d->agent = std::make_unique<smtp::Agent>(std::move(settings), std::move(lookup), std::move(connect),
-                                           std::move(tls), smtp::SaslTables::open(cfg), queue::Spool("."));
+                                           std::move(d->tls), std::move(*d->sasl), queue::Spool("."));
   d->cache_timer = std::make_unique<event::Timer>(ctx.loop(), [] { arm_cache_timer(); });
   ipc::ServerOptions o;
   o.protocol = deliver::kProtocol;
@@ -124,7 +137,6 @@ void post_drop(service::Context& ctx) {
     r.reply(daemon_state->agent->handle(req));
     arm_cache_timer();
   });
-  daemon_state = std::move(d);
   std::atexit([] {
     if (daemon_state && daemon_state->agent) daemon_state->agent->close_cache();
   });
@@ -141,6 +153,7 @@ void on_accept(service::Context&, event::Accepted a, service::Job job) {
 int main(int argc, char** argv) {
   service::Program p;
   p.name = "smtp";
+  p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
   return service::run(p, argc, argv);

@@ -42,7 +42,7 @@ Result<bool> poll_fd(int fd, short events, Millis limit) {
 Error ssl_error(std::string_view what, int rc) {
   std::string detail = tls::openssl_errors();
   if (rc == SSL_ERROR_SYSCALL && errno != 0) detail = std::strerror(errno);
-  return make_error(Errc::protocol, cat(what, ": ", detail));
+  return make_error(Errc::protocol, what.empty() ? detail : cat(what, ": ", detail));
 }
 
 }  // namespace
@@ -121,7 +121,7 @@ TlsResult SocketTransport::start_tls(tls::SslPtr ssl, Millis limit) {
     short want;
     if (e == SSL_ERROR_WANT_READ) want = POLLIN;
     else if (e == SSL_ERROR_WANT_WRITE) want = POLLOUT;
-    else return {ssl_error("TLS handshake failed", e), tls::session_info(ssl.get())};
+    else return {ssl_error("", e), tls::session_info(ssl.get())};
     auto ready = wait(want, left(deadline));
     if (!ready) return {ready.error(), tls::session_info(ssl.get())};
     if (!*ready) return {make_error(Errc::timeout, "TLS handshake timed out"), tls::session_info(ssl.get())};

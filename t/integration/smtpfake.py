@@ -132,7 +132,8 @@ class FakeSmtp:
                 send(f"250 {self.name}")
             elif verb == "STARTTLS":
                 send("220 2.0.0 Ready to start TLS")
-                if self.broken_tls:
+                if self.broken_tls:  # answer the ClientHello with garbage
+                    conn.recv(4096)
                     conn.sendall(b"this is not TLS\r\n" * 4)
                     return
                 conn = self.tls_context.wrap_socket(conn, server_side=True)

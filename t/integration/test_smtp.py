@@ -38,7 +38,7 @@ def env(tmp_path):
     class Env:
         pass
 
-    def make(zone, servers=None, main=None, opts=(), maxproc=2):
+    def make(zone, servers=None, main=None, opts=(), maxproc=2, prepare=None):
         e = Env()
         e.port = free_port()
         e.dns = FakeDns(zone)
@@ -63,6 +63,8 @@ def env(tmp_path):
         o = "".join(f" -o {x}" for x in opts)
         e.inst = Instance(d, settings, [f"smtp unix - - n - {maxproc} smtp{o}",
                                         f"relay unix - - n - {maxproc} smtp{o}"])
+        if prepare:
+            prepare(e)
         e.inst.start()
         wait_for(lambda: (d / "spool" / "private" / "smtp").exists(), what="the smtp socket")
         return e
@@ -283,3 +285,146 @@ def test_remote_stalling_mid_data_is_deferred_in_bounded_time(env):
     assert "timed out while sending message body" in res[0]["text"] or \
         "timed out while sending end of data" in res[0]["text"]
     assert elapsed < 30
+
+
+# --- TLS -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def test_ca(tmp_path_factory):
+    """A test CA and a server certificate for mx.tls.test, made with openssl."""
+    d = tmp_path_factory.mktemp("ca")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Posthorn Test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=mx.tls.test")
+    (d / "ext").write_text("subjectAltName=DNS:mx.tls.test\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "srv.pem", "-days", "2", "-extfile", "ext")
+    return d
+
+
+def server_tls(ca):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(ca / "srv.pem"), str(ca / "srv.key"))
+    return ctx
+
+
+TLS_ZONE = {
+    "tls.test": [("MX", 10, "mx.tls.test")],
+    "mx.tls.test": [("A", "127.0.0.12")],
+    "wrong.test": [("MX", 10, "mx.wrong.test")],
+    "mx.wrong.test": [("A", "127.0.0.13")],
+    "badtls.test": [("MX", 10, "mx.badtls.test")],
+    "mx.badtls.test": [("A", "127.0.0.14")],
+    "notls.test": [("A", "127.0.0.15")],
+}
+
+
+def tls_env(env, test_ca, level):
+    return env(TLS_ZONE, {"127.0.0.12": {"name": "mx.tls.test", "tls_context": server_tls(test_ca)},
+                          "127.0.0.13": {"name": "mx.wrong.test", "tls_context": server_tls(test_ca)},
+                          "127.0.0.14": {"name": "mx.badtls.test", "broken_tls": True},
+                          "127.0.0.15": {"name": "notls.test"}},
+               main={"smtp_tls_security_level": level, "smtp_tls_CAfile": str(test_ca / "ca.pem")})
+
+
+def test_tls_verify_passes_and_wrong_name_fails(env, test_ca):
+    e = tls_env(env, test_ca, "verify")
+    qid, res = send(e, "tls.test", "bob@tls.test")
+    assert res[0]["status"] == "sent", res
+    assert e.servers["127.0.0.12"].tls_sessions == 1
+    assert re.search(rf"Verified TLS connection established to mx.tls.test\[127.0.0.12\]:{e.port}: "
+                     r"TLSv1\.[23] with cipher \S+ \(\d+/\d+ bits\)", e.inst.log())
+
+    _, res = send(e, "wrong.test", "bob@wrong.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.5")
+    assert "not verified" in res[0]["text"] or "certificate" in res[0]["text"].lower(), res[0]["text"]
+    assert e.servers["127.0.0.13"].delivered() == []
+
+    _, res = send(e, "notls.test", "bob@notls.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.4")
+    assert res[0]["text"] == "TLS is required, but was not offered by host notls.test[127.0.0.15]"
+    assert e.servers["127.0.0.15"].delivered() == []
+
+
+def test_tls_may_uses_tls_and_falls_back_after_a_failed_handshake(env, test_ca):
+    e = tls_env(env, test_ca, "may")
+    _, res = send(e, "wrong.test", "bob@wrong.test")  # any certificate will do at "may"
+    assert res[0]["status"] == "sent"
+    assert e.servers["127.0.0.13"].tls_sessions == 1
+    assert "TLS connection established to mx.wrong.test[127.0.0.13]" in e.inst.log()
+
+    _, res = send(e, "badtls.test", "bob@badtls.test")
+    assert res[0]["status"] == "sent", res
+    srv = e.servers["127.0.0.14"]
+    assert srv.connections == 2  # the failed handshake, then plain text
+    assert len(srv.delivered()) == 1
+    assert "trying mx.badtls.test[127.0.0.14]:%d again without TLS" % e.port in e.inst.log()
+
+    _, res = send(e, "notls.test", "bob@notls.test")
+    assert res[0]["status"] == "sent"
+
+
+# --- SASL ------------------------------------------------------------------
+
+def test_relayhost_with_sasl_auth(env, tmp_path):
+    pw = tmp_path / "sasl_passwd"
+
+    def write_passwords(e):  # keyed by the next hop as written, port included
+        pw.write_text(f"[relay.test]:{e.port} alice:s3cret\n")
+        pw.chmod(0o600)  # read before the agent drops privileges
+    e = env({"relay.test": [("A", "127.0.0.16")]},
+            {"127.0.0.16": {"name": "relay.test", "auth": {"alice": "s3cret"}}},
+            main={"smtp_sasl_auth_enable": "yes", "smtp_sasl_password_maps": f"texthash:{pw}",
+                  "smtp_sasl_security_options": "noanonymous"},
+            prepare=write_passwords)
+    _, res = send(e, f"[relay.test]:{e.port}", "bob@far.test", transport="relay")
+    assert res[0]["status"] == "sent", res
+    srv = e.servers["127.0.0.16"]
+    assert srv.auth_users and srv.auth_users[0][1] == "alice"
+    assert "s3cret" not in e.inst.log()
+
+
+def test_relayhost_sasl_wrong_password_defers(env, tmp_path):
+    pw = tmp_path / "sasl_passwd"
+    pw.write_text("relay.test alice:wrong\n")
+    e = env({"relay.test": [("A", "127.0.0.17")]},
+            {"127.0.0.17": {"name": "relay.test", "auth": {"alice": "s3cret"}}},
+            main={"smtp_sasl_auth_enable": "yes", "smtp_sasl_password_maps": f"texthash:{pw}",
+                  "smtp_sasl_security_options": "noanonymous"})
+    _, res = send(e, "[relay.test]", "bob@far.test", transport="relay")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.8")
+    assert res[0]["text"].startswith("SASL authentication failed; server relay.test[127.0.0.17] said: 535")
+    assert e.servers["127.0.0.17"].delivered() == []
+
+
+# --- connection reuse ------------------------------------------------------
+
+def test_connection_reuse_between_jobs(env):
+    e = env({"reuse.test": [("A", "127.0.0.18")]}, {"127.0.0.18": {"name": "reuse.test"}},
+            main={"smtp_connection_cache_on_demand": "yes", "smtp_connection_cache_time_limit": "5s"},
+            maxproc=1)
+    for n in range(3):
+        _, res = send(e, "reuse.test", f"bob{n}@reuse.test")
+        assert res[0]["status"] == "sent"
+    srv = e.servers["127.0.0.18"]
+    assert srv.connections == 1
+    assert len(srv.delivered()) == 3
+    assert srv.commands.count("RSET") == 2
+    # Idle past the time limit: the agent says QUIT.
+    wait_for(lambda: "QUIT" in srv.commands, timeout=15, what="QUIT after the cache time limit")
+
+
+def test_connection_reuse_count_limit(env):
+    e = env({"reuse.test": [("A", "127.0.0.19")]}, {"127.0.0.19": {"name": "reuse.test"}},
+            main={"smtp_connection_cache_on_demand": "yes", "smtp_connection_cache_time_limit": "5s",
+                  "smtp_connection_reuse_count_limit": "2"},
+            maxproc=1)
+    for n in range(3):
+        _, res = send(e, "reuse.test", f"bob{n}@reuse.test")
+        assert res[0]["status"] == "sent"
+    assert e.servers["127.0.0.19"].connections == 2
