@@ -46,7 +46,6 @@ struct Agent::Job {
   const deliver::Request& req;
   queue::QueueFile qf;
   resolve::NextHop hop;
-  unsigned port = 25;
   std::string key;
   std::string message;                   // headers + body as queued
   std::optional<std::string> data, data_7bit;  // DATA streams, made when first needed
@@ -124,7 +123,7 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
     return defer_all(req, "4.3.5", cat("bad next-hop destination ", printable(req.nexthop)));
   }
 
-  Job job{req, std::move(*qf), *hop, port, to_lower(cat(req.transport, " ", req.nexthop)), {}, {}, {},
+  Job job{req, std::move(*qf), *hop, to_lower(cat(req.transport, " ", req.nexthop)), {}, {}, {},
           false, false, {}, {}, "none", 0};
   job.message = job.qf.headers + job.qf.body;
   const queue::Envelope& env = job.qf.env;
@@ -144,20 +143,16 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
       c->session->quit();
     }
   }
-  if (!job.all_done()) {
-    Route route = plan_route(job.hop, s_.route, dns_, rng_);
-    if (route.failure) {
-      job.settle_pending({route.failure->dsn, route.failure->text, false, 0}, "none");
-    }
-    for (const Host& h : route.hosts) {
-      for (const dns::Address& a : h.addresses) {
-        if (job.all_done() || (s_.mx_session_limit && job.sessions >= s_.mx_session_limit)) break;
-        auto c = establish(job, h, a, true);
-        if (!c) continue;
-        deliver_on(job, *c);
-        keep_or_quit(job, std::move(c));
-      }
-    }
+  if (!job.all_done()) try_route(job, job.hop, port);
+  // smtp_fallback_relay: for destinations not found or not reachable; never
+  // for a null MX or a loop, which no other host can fix.
+  const bool final_route = job.last && (job.last->dsn == "5.1.10" || job.last->dsn == "5.4.6");
+  for (const std::string& f : s_.fallback_relay) {
+    if (job.all_done() || final_route || iequals(f, req.nexthop)) break;
+    auto fh = resolve::parse_nexthop(f);
+    if (!fh) continue;  // checked at start-up
+    job.sessions = 0;
+    try_route(job, *fh, fh->port.empty() ? s_.default_port : service_port(fh->port));
   }
   if (!job.all_done()) {
     job.settle_pending(job.last ? *job.last : Failure{"4.4.1", "no usable server was reached", false, 0},
@@ -181,10 +176,29 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
   return reply;
 }
 
-std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const dns::Address& a, bool allow_tls) {
+void Agent::try_route(Job& job, const resolve::NextHop& hop, unsigned port) {
+  Route route = plan_route(hop, s_.route, dns_, rng_);
+  if (route.failure) {
+    job.last = Failure{route.failure->dsn, route.failure->text, false, 0};
+    job.last_relay = "none";
+    return;
+  }
+  for (const Host& h : route.hosts) {
+    for (const dns::Address& a : h.addresses) {
+      if (job.all_done() || (s_.mx_session_limit && job.sessions >= s_.mx_session_limit)) return;
+      auto c = establish(job, h, a, port, true);
+      if (!c) continue;
+      deliver_on(job, *c);
+      keep_or_quit(job, std::move(c));
+    }
+  }
+}
+
+std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const dns::Address& a, unsigned port,
+                                                bool allow_tls) {
   const std::string peer = cat(h.name, "[", a.text, "]");
-  const std::string relay = cat(peer, ":", job.port);
-  auto t = connect_(a, job.port);
+  const std::string relay = cat(peer, ":", port);
+  auto t = connect_(a, port);
   if (!t) {
     job.last = Failure{"4.4.1", cat("connect to ", relay, ": ", t.error().detail), false, 0};
     job.last_relay = "none";
@@ -226,7 +240,7 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
       log::info(job.qf.id.str(), ": ", f->text, "; trying ", relay, " again without TLS");
       --job.sessions;
       c.reset();
-      return establish(job, h, a, false);
+      return establish(job, h, a, port, false);
     }
     return fail(*f);
   }
@@ -319,11 +333,11 @@ void Agent::deliver_on(Job& job, Cached& c) {
                                               "disable_mime_output_conversion is set"), false, 0}, c.relay);
     if (!job.data_7bit) {
       auto d = mime::downgrade_8bit(job.message);
-      job.data_7bit = data_stream(d ? d->message : job.message);
+      job.data_7bit = data_stream(d ? d->message : job.message, s_.line_length_limit);
     }
     tx.data = *job.data_7bit;
   } else {
-    if (!job.data) job.data = data_stream(job.message);
+    if (!job.data) job.data = data_stream(job.message, s_.line_length_limit);
     tx.data = *job.data;
     tx.eight_bit = job.eight_bit;
   }

@@ -21,9 +21,11 @@
 //      smtp_sasl_password_maps, SIZE, 8BITMIME (else 8-bit content is made
 //      quoted-printable, lib/mime/downgrade.h), SMTPUTF8 (required but not
 //      offered: 5.6.7), DSN parameters; then the transaction (session.h);
-//   5. keeps a usable session open for the next job to the same next hop
+//   5. tries smtp_fallback_relay the same way for recipients still pending
+//      (not after a null MX or a loop);
+//   6. keeps a usable session open for the next job to the same next hop
 //      (smtp_connection_cache_*), or QUITs;
-//   6. logs one delivery line per recipient and answers one RcptResult per
+//   7. logs one delivery line per recipient and answers one RcptResult per
 //      recipient, in the request's order (soft_bounce applied).
 #pragma once
 
@@ -73,7 +75,11 @@ class Agent {
   void deliver_on(Job& job, Cached& c);
   // Connects and opens a session to one address; nullopt after a failure
   // (recorded in the job).
-  std::unique_ptr<Cached> establish(Job& job, const Host& h, const dns::Address& a, bool allow_tls);
+  std::unique_ptr<Cached> establish(Job& job, const Host& h, const dns::Address& a, unsigned port,
+                                    bool allow_tls);
+  // Plans the route to `hop` and tries its addresses for the pending
+  // recipients (a route failure becomes the job's last failure).
+  void try_route(Job& job, const resolve::NextHop& hop, unsigned port);
   std::optional<Failure> secure(Job& job, Cached& c, bool allow_tls, bool& retry_plain);
   std::optional<Failure> login(Job& job, Cached& c);
   void keep_or_quit(Job& job, std::unique_ptr<Cached> c);

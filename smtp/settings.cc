@@ -73,6 +73,11 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   s.soft_bounce = cfg.get_bool("soft_bounce");
   s.disable_mime_conversion = cfg.get_bool("disable_mime_output_conversion");
   s.message_size_limit = static_cast<std::uint64_t>(cfg.get_size("message_size_limit"));
+  s.line_length_limit = static_cast<std::size_t>(cfg.get_int("smtp_line_length_limit"));
+  s.fallback_relay = cfg.get_list("smtp_fallback_relay");
+  for (const std::string& f : s.fallback_relay)
+    if (auto hop = resolve::parse_nexthop(f); !hop)
+      throw std::runtime_error(cat("smtp_fallback_relay: ", f, ": ", hop.error().detail));
 
   auto level = tls::parse_security_level(cfg.get("smtp_tls_security_level"));
   if (!level) throw std::runtime_error("smtp_tls_security_level: " + level.error().detail);

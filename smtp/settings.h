@@ -35,6 +35,8 @@ struct Settings {
   bool soft_bounce = false;
   bool disable_mime_conversion = false;
   std::uint64_t message_size_limit = 10240000;
+  std::size_t line_length_limit = 998;  // smtp_line_length_limit; 0 = none
+  std::vector<std::string> fallback_relay;  // smtp_fallback_relay next hops
 
   tls::SecurityLevel tls_level = tls::SecurityLevel::none;
   std::vector<std::string> tls_verify_match, tls_secure_match;

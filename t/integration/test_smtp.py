@@ -428,3 +428,29 @@ def test_connection_reuse_count_limit(env):
         _, res = send(e, "reuse.test", f"bob{n}@reuse.test")
         assert res[0]["status"] == "sent"
     assert e.servers["127.0.0.19"].connections == 2
+
+
+def test_fallback_relay_for_unreachable_or_unknown_destinations(env):
+    zone = {"dead.test": [("MX", 10, "mx.dead.test")], "mx.dead.test": [("A", "127.0.0.20")],
+            "nullmx.test": [("MX", 0, ".")]}
+    e = env(zone, {"127.0.0.21": {"name": "fallback.test"}},
+            main={"smtp_fallback_relay": "[127.0.0.21]"})
+    _, res = send(e, "dead.test", "bob@dead.test")
+    assert res[0]["status"] == "sent"
+    assert res[0]["relay"] == f"127.0.0.21[127.0.0.21]:{e.port}"
+    _, res = send(e, "unknown.test", "bob@unknown.test")
+    assert res[0]["status"] == "sent"
+    _, res = send(e, "nullmx.test", "bob@nullmx.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("bounced", "5.1.10")
+    assert len(e.servers["127.0.0.21"].delivered()) == 2
+
+
+def test_long_lines_are_broken(env):
+    e = env({"lines.test": [("A", "127.0.0.22")]}, {"127.0.0.22": {"name": "lines.test"}})
+    msg = b"Subject: long\r\n\r\n" + b"z" * 2500 + b"\r\nshort\r\n"
+    _, res = send(e, "lines.test", "bob@lines.test", message=msg)
+    assert res[0]["status"] == "sent"
+    data = e.servers["127.0.0.22"].delivered()[0].data
+    lines = data.split(b"\r\n")
+    assert max(len(l) for l in lines) <= 998
+    assert data.replace(b"\r\n ", b"").count(b"z") == 2500

@@ -121,6 +121,12 @@ TEST_CASE("DATA stream: CRLF lines, dot-stuffing, terminator", "[smtp][content]"
     CAPTURE(c.in);
     CHECK(data_stream(c.in) == c.out);
   }
+  // Lines past the limit are broken with CRLF SPACE, dots and line ends counted right.
+  CHECK(data_stream("abcdef\r\nxy\r\n", 4) == "abcd\r\n ef\r\nxy\r\n.\r\n");
+  CHECK(data_stream("abcd\r\n", 4) == "abcd\r\n.\r\n");
+  CHECK(data_stream("abcd\n", 4) == "abcd\r\n.\r\n");
+  CHECK(data_stream(".abc\r\n", 4) == "..ab\r\n c\r\n.\r\n");
+  CHECK(data_stream("abcdefghij", 4) == "abcd\r\n efg\r\n hij\r\n.\r\n");
   CHECK(has_8bit("caf\xc3\xa9"));
   CHECK_FALSE(has_8bit("plain"));
 }
