@@ -51,6 +51,7 @@ struct Agent::Job {
   std::optional<std::string> data, data_7bit;  // DATA streams, made when first needed
   bool eight_bit = false;
   bool utf8_required = false;
+  TlsPolicy tls;  // smtp_tls_security_level, or smtp_tls_policy_maps' entry
   struct R {
     RcptOutcome outcome;
     bool done = false;
@@ -79,9 +80,9 @@ struct Agent::Job {
 };
 
 Agent::Agent(Settings settings, Lookup dns, Connector connect, std::unique_ptr<tls::ClientContext> tls,
-             SaslTables sasl, queue::Spool spool)
+             Tables tables, queue::Spool spool)
     : s_(std::move(settings)), dns_(std::move(dns)), connect_(std::move(connect)), tls_(std::move(tls)),
-      sasl_(std::move(sasl)), spool_(std::move(spool)), rng_(std::random_device{}()) {}
+      tables_(std::move(tables)), spool_(std::move(spool)), rng_(std::random_device{}()) {}
 
 Agent::~Agent() = default;
 
@@ -124,7 +125,7 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
   }
 
   Job job{req, std::move(*qf), *hop, to_lower(cat(req.transport, " ", req.nexthop)), {}, {}, {},
-          false, false, {}, {}, "none", 0};
+          false, false, {s_.tls_level, {}}, {}, {}, "none", 0};
   job.message = job.qf.headers + job.qf.body;
   const queue::Envelope& env = job.qf.env;
   job.eight_bit = env.body_type == queue::BodyType::eight_bit_mime ||
@@ -133,6 +134,16 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
   for (const deliver::Rcpt& r : req.rcpts) utf8_addresses = utf8_addresses || has_8bit(r.address);
   job.utf8_required = env.smtputf8 && utf8_addresses;
   job.rcpts.resize(req.rcpts.size());
+  if (!tables_.tls_policy.tables.empty()) {
+    auto found = tables_.tls_policy.find(tls_policy_keys(req.nexthop, job.hop.host));
+    Result<TlsPolicy> policy = found ? (*found ? parse_tls_policy(**found) : Result<TlsPolicy>(job.tls))
+                                     : Result<TlsPolicy>(found.error());
+    if (!policy) {
+      log::warn(id->str(), ": smtp_tls_policy_maps for ", printable(req.nexthop), ": ", policy.error().detail);
+      return defer_all(req, "4.7.5", cat("TLS policy lookup for ", printable(req.nexthop), " failed"));
+    }
+    job.tls = std::move(*policy);
+  }
 
   // A cached session to this next hop first; RSET proves it is alive.
   if (auto c = take_cached(job.key)) {
@@ -249,7 +260,7 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
 }
 
 std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& retry_plain) {
-  const tls::SecurityLevel level = allow_tls ? s_.tls_level : tls::SecurityLevel::none;
+  const tls::SecurityLevel level = allow_tls ? job.tls.level : tls::SecurityLevel::none;
   Session& s = *c.session;
   const std::string& peer = s.peer();
   if (level == tls::SecurityLevel::none) {
@@ -266,6 +277,7 @@ std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& 
   p.hostname = peer.substr(0, peer.find('['));
   if (level == tls::SecurityLevel::verify) p.match = s_.tls_verify_match;
   if (level == tls::SecurityLevel::secure) p.match = s_.tls_secure_match;
+  if (!job.tls.match.empty()) p.match = job.tls.match;
   if (!tls_) return Failure{"4.7.5", "TLS is required, but our TLS engine is unavailable", true, 0};
   auto ssl = tls_->new_session(p);
   if (!ssl) return Failure{"4.7.5", cat("cannot start TLS with ", peer, ": ", ssl.error().detail), true, 0};
@@ -290,7 +302,7 @@ std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& 
 std::optional<Failure> Agent::login(Job& job, Cached& c) {
   if (!s_.sasl_enable || c.session->extensions().auth.empty()) return std::nullopt;
   const std::string host = c.session->peer().substr(0, c.session->peer().find('['));
-  auto found = sasl_.find({job.req.nexthop, job.hop.host, host});
+  auto found = tables_.sasl_passwords.find({job.req.nexthop, job.hop.host, host});
   if (!found) {
     log::warn(job.qf.id.str(), ": smtp_sasl_password_maps lookup failed: ", found.error().detail);
     return Failure{"4.3.0", "SASL password table lookup error", true, 0};

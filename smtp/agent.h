@@ -15,7 +15,8 @@
 //      session before the end of data move on to the next address, with
 //      the recipients not decided yet; at most smtp_mx_session_limit
 //      sessions get that far;
-//   4. on each session: STARTTLS by smtp_tls_security_level (level "may"
+//   4. on each session: STARTTLS by smtp_tls_security_level, or by
+//      smtp_tls_policy_maps for the next hop (level "may"
 //      reconnects without TLS after a failed handshake), AUTH when
 //      smtp_sasl_auth_enable and a password for the next hop or host is in
 //      smtp_sasl_password_maps, SIZE, 8BITMIME (else 8-bit content is made
@@ -54,7 +55,7 @@ class Agent {
  public:
   // `tls` may be null when smtp_tls_security_level is none.
   Agent(Settings settings, Lookup dns, Connector connect, std::unique_ptr<tls::ClientContext> tls,
-        SaslTables sasl, queue::Spool spool);
+        Tables tables, queue::Spool spool);
   ~Agent();
 
   deliver::Reply handle(const deliver::Request& req);
@@ -89,7 +90,7 @@ class Agent {
   Lookup dns_;
   Connector connect_;
   std::unique_ptr<tls::ClientContext> tls_;
-  SaslTables sasl_;
+  Tables tables_;
   queue::Spool spool_;
   std::mt19937 rng_;
   std::vector<std::unique_ptr<Cached>> cache_;

@@ -48,10 +48,10 @@ using namespace posthorn;
 
 struct Daemon {
   // Opened before the privilege drop (pre_drop), as Postfix's smtp reads
-  // smtp_tls_CAfile, the client key and smtp_sasl_password_maps as root:
-  // those files may be readable by root alone.
+  // smtp_tls_CAfile, the client key, smtp_sasl_password_maps and
+  // smtp_tls_policy_maps as root: those files may be readable by root alone.
   std::unique_ptr<tls::ClientContext> tls;
-  std::optional<smtp::SaslTables> sasl;
+  std::optional<smtp::Tables> tables;
   std::unique_ptr<dns::Resolver> resolver;
   std::unique_ptr<smtp::Agent> agent;
   std::unique_ptr<ipc::Server> server;
@@ -82,7 +82,7 @@ dns::Config dns_config(const config::Config& cfg) {
 }
 
 std::unique_ptr<tls::ClientContext> tls_context(const config::Config& cfg, const smtp::Settings& s) {
-  if (s.tls_level == tls::SecurityLevel::none) return nullptr;
+  if (s.tls_level == tls::SecurityLevel::none && cfg.get_list("smtp_tls_policy_maps").empty()) return nullptr;
   tls::ClientSettings ts;
   ts.ca_file = cfg.get("smtp_tls_CAfile");
   ts.ca_path = cfg.get("smtp_tls_CApath");
@@ -107,7 +107,7 @@ void pre_drop(service::Context& ctx) {
   const config::Config& cfg = ctx.config();
   auto d = std::make_unique<Daemon>();
   d->tls = tls_context(cfg, smtp::Settings::from_config(cfg, ctx.args().service_name));
-  d->sasl = smtp::SaslTables::open(cfg);
+  d->tables = smtp::Tables::open(cfg);
   daemon_state = std::move(d);
 }
 
@@ -127,7 +127,7 @@ void post_drop(service::Context& ctx) {
     return std::unique_ptr<smtp::Transport>(std::move(*t));
   };
   d->agent = std::make_unique<smtp::Agent>(std::move(settings), std::move(lookup), std::move(connect),
-                                           std::move(d->tls), std::move(*d->sasl), queue::Spool("."));
+                                           std::move(d->tls), std::move(*d->tables), queue::Spool("."));
   d->cache_timer = std::make_unique<event::Timer>(ctx.loop(), [] { arm_cache_timer(); });
   ipc::ServerOptions o;
   o.protocol = deliver::kProtocol;

@@ -101,18 +101,17 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   return s;
 }
 
-SaslTables SaslTables::open(const config::Config& cfg) {
-  SaslTables t;
-  if (!cfg.get_bool("smtp_sasl_auth_enable")) return t;
-  for (const std::string& spec : cfg.get_list("smtp_sasl_password_maps")) {
+TableList TableList::open(const config::Config& cfg, std::string_view param) {
+  TableList t;
+  for (const std::string& spec : cfg.get_list(param)) {
     auto table = maps::open_table(spec);
-    if (!table) throw std::runtime_error(cat("smtp_sasl_password_maps: ", spec, ": ", table.error().detail));
+    if (!table) throw std::runtime_error(cat(param, ": ", spec, ": ", table.error().detail));
     t.tables.push_back(std::move(*table));
   }
   return t;
 }
 
-Result<std::optional<std::string>> SaslTables::find(const std::vector<std::string>& keys) const {
+Result<std::optional<std::string>> TableList::find(const std::vector<std::string>& keys) const {
   for (const std::string& k : keys) {
     for (const auto& t : tables) {
       auto v = t->lookup(k);
@@ -121,6 +120,37 @@ Result<std::optional<std::string>> SaslTables::find(const std::vector<std::strin
     }
   }
   return std::optional<std::string>{};
+}
+
+Tables Tables::open(const config::Config& cfg) {
+  Tables t;
+  if (cfg.get_bool("smtp_sasl_auth_enable")) t.sasl_passwords = TableList::open(cfg, "smtp_sasl_password_maps");
+  t.tls_policy = TableList::open(cfg, "smtp_tls_policy_maps");
+  return t;
+}
+
+Result<TlsPolicy> parse_tls_policy(std::string_view value) {
+  std::vector<std::string> words = split_fields(value, " \t,");
+  if (words.empty()) return make_error(Errc::parse, "empty TLS policy");
+  auto level = tls::parse_security_level(words[0]);
+  if (!level) return make_error(Errc::parse, cat("unsupported TLS policy level \"", printable(words[0]), "\""));
+  TlsPolicy p;
+  p.level = *level;
+  for (std::size_t i = 1; i < words.size(); ++i)
+    if (istarts_with(words[i], "match="))
+      for (std::string& m : split(std::string_view(words[i]).substr(6), ':'))
+        if (!m.empty()) p.match.push_back(std::move(m));
+  return p;
+}
+
+std::vector<std::string> tls_policy_keys(std::string_view nexthop, std::string_view host) {
+  std::vector<std::string> keys;
+  if (!nexthop.empty() && nexthop.front() == '[') keys.emplace_back(to_lower(nexthop));
+  std::string h = to_lower(host);
+  keys.push_back(h);
+  for (std::size_t dot = h.find('.'); dot != std::string::npos; dot = h.find('.', dot + 1))
+    keys.push_back(h.substr(dot));
+  return keys;
 }
 
 }  // namespace posthorn::smtp

@@ -5,7 +5,8 @@
 // smtp_tcp_port that is neither a number nor a known service, a bad
 // smtp_tls_security_level, a TLS client context that cannot be built
 // (smtp_tls_CAfile unreadable, ...), an smtp_sasl_password_maps table that
-// cannot be opened, a dns_nameservers list that does not parse.
+// or smtp_tls_policy_maps table that cannot be opened, a dns_nameservers
+// list that does not parse, an smtp_fallback_relay that is not a next hop.
 #pragma once
 
 #include <memory>
@@ -58,12 +59,36 @@ struct Settings {
 // nor a service /etc/services knows ("smtp" is 25 even without the file).
 unsigned service_port(std::string_view text);
 
-// The SASL password tables, opened once.
-struct SaslTables {
+// The tables of one table_list parameter, opened once.
+struct TableList {
   std::vector<std::unique_ptr<maps::Table>> tables;
-  static SaslTables open(const config::Config& cfg);
-  // "user:password" for the first key found, in order; nullopt when none.
+  // Throws std::runtime_error naming the parameter and the table.
+  static TableList open(const config::Config& cfg, std::string_view param);
+  // The value of the first key found (keys in order, each in every table);
+  // nullopt when none is.
   Result<std::optional<std::string>> find(const std::vector<std::string>& keys) const;
 };
+
+// Every table smtp reads: smtp_sasl_password_maps (when
+// smtp_sasl_auth_enable) and smtp_tls_policy_maps.
+struct Tables {
+  TableList sasl_passwords;
+  TableList tls_policy;
+  static Tables open(const config::Config& cfg);
+};
+
+// One smtp_tls_policy_maps value: "LEVEL [match=NAME:NAME...]" (Postfix's
+// syntax; other attributes are ignored). Errc::parse for an unknown or
+// unsupported level (dane, fingerprint) or an empty value.
+struct TlsPolicy {
+  tls::SecurityLevel level = tls::SecurityLevel::none;
+  std::vector<std::string> match;  // empty: the level's default
+};
+Result<TlsPolicy> parse_tls_policy(std::string_view value);
+
+// The keys smtp_tls_policy_maps is searched with for a next hop, as
+// Postfix: "[host]:port" forms as written, then the host, then its parent
+// domains as ".parent".
+std::vector<std::string> tls_policy_keys(std::string_view nexthop, std::string_view host);
 
 }  // namespace posthorn::smtp

@@ -454,3 +454,21 @@ def test_long_lines_are_broken(env):
     lines = data.split(b"\r\n")
     assert max(len(l) for l in lines) <= 998
     assert data.replace(b"\r\n ", b"").count(b"z") == 2500
+
+
+def test_tls_policy_maps_per_destination(env, test_ca, tmp_path):
+    policy = tmp_path / "tls_policy"
+    policy.write_text("tls.test verify\n.wrong.test encrypt\nnotls.test encrypt\n")
+    e = env(TLS_ZONE, {"127.0.0.12": {"name": "mx.tls.test", "tls_context": server_tls(test_ca)},
+                       "127.0.0.13": {"name": "mx.wrong.test", "tls_context": server_tls(test_ca)},
+                       "127.0.0.15": {"name": "notls.test"}},
+            main={"smtp_tls_policy_maps": f"texthash:{policy}", "smtp_tls_CAfile": str(test_ca / "ca.pem")})
+    _, res = send(e, "tls.test", "bob@tls.test")
+    assert res[0]["status"] == "sent"
+    assert "Verified TLS connection established to mx.tls.test[127.0.0.12]" in e.inst.log()
+    # "wrong.test" matches ".wrong.test"? No: a leading dot is for subdomains only.
+    _, res = send(e, "wrong.test", "bob@wrong.test")
+    assert res[0]["status"] == "sent"
+    assert e.servers["127.0.0.13"].tls_sessions == 0
+    _, res = send(e, "notls.test", "bob@notls.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.4")

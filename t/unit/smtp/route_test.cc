@@ -1,6 +1,7 @@
 // Next-hop planning: MX order with shuffled equal preferences, implicit MX,
 // null MX, loops, [host], DNS failures, address families and limits.
 #include "smtp/route.h"
+#include "smtp/settings.h"
 
 #include <catch2/catch.hpp>
 
@@ -179,4 +180,21 @@ TEST_CASE("an MX pointing at this host is a loop", "[smtp][route]") {
   d.a["primary.test"] = {"192.0.2.2"};
   d.a["worse.test"] = {"192.0.2.3"};
   CHECK(names(plan(d, hop("backup.test"))) == std::vector<std::string>{"primary.test"});
+}
+
+TEST_CASE("smtp_tls_policy_maps values and keys", "[smtp][tls]") {
+  auto p = parse_tls_policy("secure match=mx.example:.example.net");
+  REQUIRE(p);
+  CHECK(p->level == tls::SecurityLevel::secure);
+  CHECK(p->match == std::vector<std::string>{"mx.example", ".example.net"});
+  auto e = parse_tls_policy("encrypt protocols=>=TLSv1.2");
+  REQUIRE(e);
+  CHECK(e->level == tls::SecurityLevel::encrypt);
+  CHECK(e->match.empty());
+  CHECK_FALSE(parse_tls_policy("dane"));
+  CHECK_FALSE(parse_tls_policy(""));
+  CHECK(tls_policy_keys("example.org", "example.org") ==
+        std::vector<std::string>{"example.org", ".org"});
+  CHECK(tls_policy_keys("[Relay.Example.org]:587", "relay.example.org") ==
+        std::vector<std::string>{"[relay.example.org]:587", "relay.example.org", ".example.org", ".org"});
 }
