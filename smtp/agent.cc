@@ -45,7 +45,8 @@ struct Agent::Cached {
 struct Agent::Job {
   const deliver::Request& req;
   queue::QueueFile qf;
-  resolve::NextHop hop;
+  resolve::NextHop hop;  // the first of `hops`: names the destination in texts and lookups
+  std::vector<resolve::NextHop> hops;  // a relayhost list is tried in its order
   std::string key;
   std::string message;                   // headers + body as queued
   std::optional<std::string> data, data_7bit;  // DATA streams, made when first needed
@@ -115,36 +116,52 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
     log::warn(id->str(), ": cannot read queue file in ", req.queue, ": ", qf.error().detail);
     return defer_all(req, "4.3.0", "cannot read queue file");
   }
-  auto hop = resolve::parse_nexthop(req.nexthop);
-  unsigned port = s_.default_port;
-  if (hop && !hop->port.empty()) port = service_port(hop->port);
-  if (!hop || port == 0) {
+  // One next hop, or a list of them (relayhost "[a]:587, [b]:587", as
+  // Postfix 3.5), each with a port that must resolve.
+  auto hops = resolve::parse_nexthop_list(req.nexthop);
+  bool ports_ok = true;
+  for (const resolve::NextHop& h : hops ? *hops : std::vector<resolve::NextHop>{})
+    ports_ok = ports_ok && (h.port.empty() || service_port(h.port) != 0);
+  if (!hops || !ports_ok) {
     log::warn(id->str(), ": bad next hop \"", printable(req.nexthop), "\"",
-              hop ? std::string() : ": " + hop.error().detail);
+              hops ? std::string(": unknown port") : ": " + hops.error().detail);
     return defer_all(req, "4.3.5", cat("bad next-hop destination ", printable(req.nexthop)));
   }
-
-  Job job{req, std::move(*qf), *hop, to_lower(cat(req.transport, " ", req.nexthop)), {}, {}, {},
+  Job job{req, std::move(*qf), hops->front(), *hops, to_lower(cat(req.transport, " ", req.nexthop)), {}, {}, {},
           false, false, {s_.tls_level, {}}, {}, {}, "none", 0};
+  examine(job);
+  if (auto policy = tls_policy(job); !policy) {
+    log::warn(id->str(), ": smtp_tls_policy_maps for ", printable(req.nexthop), ": ", policy.error().detail);
+    return defer_all(req, "4.7.5", cat("TLS policy lookup for ", printable(req.nexthop), " failed"));
+  }
+  run(job);
+  return finish(job);
+}
+
+void Agent::examine(Job& job) {
   job.message = job.qf.headers + job.qf.body;
   const queue::Envelope& env = job.qf.env;
   job.eight_bit = env.body_type == queue::BodyType::eight_bit_mime ||
                   env.body_type == queue::BodyType::binary_mime || has_8bit(job.qf.body);
-  bool utf8_addresses = has_8bit(env.sender) || has_8bit(job.qf.headers);
-  for (const deliver::Rcpt& r : req.rcpts) utf8_addresses = utf8_addresses || has_8bit(r.address);
-  job.utf8_required = env.smtputf8 && utf8_addresses;
-  job.rcpts.resize(req.rcpts.size());
-  if (!tables_.tls_policy.tables.empty()) {
-    auto found = tables_.tls_policy.find(tls_policy_keys(req.nexthop, job.hop.host));
-    Result<TlsPolicy> policy = found ? (*found ? parse_tls_policy(**found) : Result<TlsPolicy>(job.tls))
-                                     : Result<TlsPolicy>(found.error());
-    if (!policy) {
-      log::warn(id->str(), ": smtp_tls_policy_maps for ", printable(req.nexthop), ": ", policy.error().detail);
-      return defer_all(req, "4.7.5", cat("TLS policy lookup for ", printable(req.nexthop), " failed"));
-    }
-    job.tls = std::move(*policy);
-  }
+  // SMTPUTF8 is needed only when an address or a header really is UTF-8.
+  bool utf8 = has_8bit(env.sender) || has_8bit(job.qf.headers);
+  for (const deliver::Rcpt& r : job.req.rcpts) utf8 = utf8 || has_8bit(r.address);
+  job.utf8_required = env.smtputf8 && utf8;
+  job.rcpts.resize(job.req.rcpts.size());
+}
 
+Result<void> Agent::tls_policy(Job& job) {
+  if (tables_.tls_policy.tables.empty()) return {};
+  auto found = tables_.tls_policy.find(tls_policy_keys(job.req.nexthop, job.hop.host));
+  if (!found) return found.error();
+  if (!*found) return {};
+  auto policy = parse_tls_policy(**found);
+  if (!policy) return policy.error();
+  job.tls = std::move(*policy);
+  return {};
+}
+
+void Agent::run(Job& job) {
   // A cached session to this next hop first; RSET proves it is alive.
   if (auto c = take_cached(job.key)) {
     if (c->session->reset()) {
@@ -154,12 +171,15 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
       c->session->quit();
     }
   }
-  if (!job.all_done()) try_route(job, job.hop, port);
+  for (const resolve::NextHop& h : job.hops) {
+    if (job.all_done()) break;
+    try_route(job, h, h.port.empty() ? s_.default_port : service_port(h.port));
+  }
   // smtp_fallback_relay: for destinations not found or not reachable; never
   // for a null MX or a loop, which no other host can fix.
   const bool final_route = job.last && (job.last->dsn == "5.1.10" || job.last->dsn == "5.4.6");
   for (const std::string& f : s_.fallback_relay) {
-    if (job.all_done() || final_route || iequals(f, req.nexthop)) break;
+    if (job.all_done() || final_route || iequals(f, job.req.nexthop)) break;
     auto fh = resolve::parse_nexthop(f);
     if (!fh) continue;  // checked at start-up
     job.sessions = 0;
@@ -169,7 +189,10 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
     job.settle_pending(job.last ? *job.last : Failure{"4.4.1", "no usable server was reached", false, 0},
                        job.last_relay);
   }
+}
 
+deliver::Reply Agent::finish(Job& job) {
+  const deliver::Request& req = job.req;
   deliver::Reply reply;
   for (std::size_t i = 0; i < req.rcpts.size(); ++i) {
     const deliver::Rcpt& r = req.rcpts[i];
@@ -179,7 +202,7 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
       o.status = Status::deferred;
       if (!o.dsn.empty()) o.dsn[0] = '4';
     }
-    log::emit(delivery_line(id->str(), r.address, r.original, res.relay,
+    log::emit(delivery_line(job.qf.id.str(), r.address, r.original, res.relay,
                             {req.arrival_us, req.active_us, req.dispatch_us, res.start_us, res.end_us},
                             o.dsn, status_name(o.status), o.text));
     reply.results.push_back({r.index, std::string(status_name(o.status)), o.dsn, o.text, res.relay});

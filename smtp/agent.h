@@ -8,7 +8,8 @@
 //   2. takes a cached session to the same next hop, if one is still fresh,
 //      and checks it with RSET (connection reuse);
 //   3. otherwise, or for recipients the cached session could not take,
-//      plans the route (route.h: MX, implicit MX, [host]:port) and tries
+//      plans the route (route.h: MX, implicit MX, [host]:port; a list of
+//      next hops, as relayhost allows, one after the other) and tries
 //      each address in turn: a refused or timed-out connection, a 4xx or
 //      421 greeting (a 5xx one too with smtp_skip_5xx_greeting), a failed
 //      EHLO, a required TLS that fails, a 4xx to MAIL and a lost or stalled
@@ -72,6 +73,13 @@ class Agent {
   struct Job;
 
  private:
+  // What the message needs (8-bit, SMTPUTF8); the TLS policy of the next hop.
+  void examine(Job& job);
+  Result<void> tls_policy(Job& job);
+  // Steps 2 to 5 above; every recipient is decided afterwards.
+  void run(Job& job);
+  // Step 7: soft_bounce, the log lines, the reply.
+  deliver::Reply finish(Job& job);
   deliver::Reply defer_all(const deliver::Request& req, std::string_view dsn, std::string_view text);
   void deliver_on(Job& job, Cached& c);
   // Connects and opens a session to one address; nullopt after a failure

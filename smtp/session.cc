@@ -223,80 +223,94 @@ std::string Session::rcpt_command(const Transaction::Rcpt& r) const {
   return c + "\r\n";
 }
 
-std::vector<RcptOutcome> Session::transaction(const Transaction& tx) {
-  const std::size_t n = tx.rcpts.size();
-  std::vector<RcptOutcome> out(n);
-  std::vector<bool> decided(n, false), accepted(n, false);
-  // Every recipient not decided yet gets `f`.
-  auto settle = [&](const Failure& f, bool retry_elsewhere, bool only_accepted) {
-    for (std::size_t i = 0; i < n; ++i) {
+// Where each recipient of a transaction stands.
+struct Session::Progress {
+  explicit Progress(std::size_t n) : out(n), decided(n, false), accepted(n, false) {}
+  std::vector<RcptOutcome> out;
+  std::vector<bool> decided, accepted;
+  // Every recipient not decided yet (only the accepted ones, when asked)
+  // gets `f`.
+  void settle(const Failure& f, bool retry_elsewhere, bool only_accepted) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
       if (decided[i] || (only_accepted && !accepted[i])) continue;
       out[i] = outcome_of(f, retry_elsewhere);
       decided[i] = true;
     }
-    return out;
-  };
+  }
+};
+
+std::vector<RcptOutcome> Session::transaction(const Transaction& tx) {
+  Progress p(tx.rcpts.size());
+  if (envelope(tx, p)) message(tx, p);
+  return p.out;
+}
+
+bool Session::envelope(const Transaction& tx, Progress& p) {
   const bool pipe = ext_.pipelining;
   const std::string mail = mail_command(tx);
   if (pipe) {
     std::string batch = mail;
     for (const auto& r : tx.rcpts) batch += rcpt_command(r);
     batch += "DATA\r\n";
-    if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) return settle(*e, true, false);
+    if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) return p.settle(*e, true, false), false;
   } else if (auto e = send(mail, s_.timeouts.mail, "sending MAIL FROM")) {
-    return settle(*e, true, false);
+    return p.settle(*e, true, false), false;
   }
   Failure f;
   auto mr = read(s_.timeouts.mail, "sending MAIL FROM", f);
-  if (!mr) return settle(f, true, false);
+  if (!mr) return p.settle(f, true, false), false;
   if (mr->klass() != 2) {
     Failure rej = rejected(*mr, "MAIL FROM command");
     // The pipelined RCPT and DATA replies still come; read them so the
     // session stays in step for RSET and reuse.
-    for (std::size_t k = 0; pipe && usable_ && k < n + 1; ++k) {
+    for (std::size_t k = 0; pipe && usable_ && k < tx.rcpts.size() + 1; ++k) {
       Failure ignored;
       if (!read(s_.timeouts.rcpt, "sending RCPT TO", ignored)) break;
     }
-    return settle(rej, true, false);
+    return p.settle(rej, true, false), false;
   }
-  std::size_t nacc = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i < tx.rcpts.size(); ++i) {
     if (!pipe) {
-      if (auto e = send(rcpt_command(tx.rcpts[i]), s_.timeouts.rcpt, "sending RCPT TO")) return settle(*e, true, false);
+      if (auto e = send(rcpt_command(tx.rcpts[i]), s_.timeouts.rcpt, "sending RCPT TO"))
+        return p.settle(*e, true, false), false;
     }
     auto rr = read(s_.timeouts.rcpt, "sending RCPT TO", f);
-    if (!rr) return settle(f, true, false);
+    if (!rr) return p.settle(f, true, false), false;
     if (rr->klass() == 2) {
-      accepted[i] = true;
-      ++nacc;
+      p.accepted[i] = true;
+      ++accepted;
       continue;
     }
     Failure rej = rejected(*rr, "RCPT TO command");
-    if (rr->code == 421) return settle(rej, true, false);
-    out[i] = outcome_of(rej, false);
-    decided[i] = true;
+    if (rr->code == 421) return p.settle(rej, true, false), false;
+    p.out[i] = outcome_of(rej, false);
+    p.decided[i] = true;
   }
-  if (nacc == 0) {
-    if (pipe) {  // the DATA reply: expected 503/554; a 354 needs an (empty) end
-      auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
-      if (dr && dr->code == 354 && !send(".\r\n", s_.timeouts.data_xfer, "sending end of data"))
-        (void)read(s_.timeouts.data_done, "sending end of data", f);
-    }
-    return out;
+  if (accepted == 0 && pipe) {  // the DATA reply: expected 503/554; a 354 needs an (empty) end
+    auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
+    if (dr && dr->code == 354 && !send(".\r\n", s_.timeouts.data_xfer, "sending end of data"))
+      (void)read(s_.timeouts.data_done, "sending end of data", f);
   }
-  if (!pipe) {
-    if (auto e = send("DATA\r\n", s_.timeouts.data_init, "sending DATA command")) return settle(*e, true, true);
+  return accepted > 0;
+}
+
+void Session::message(const Transaction& tx, Progress& p) {
+  Failure f;
+  if (!ext_.pipelining) {
+    if (auto e = send("DATA\r\n", s_.timeouts.data_init, "sending DATA command")) return p.settle(*e, true, true);
   }
   auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
-  if (!dr) return settle(f, true, true);
-  if (dr->code != 354) return settle(rejected(*dr, "DATA command"), dr->code == 421, true);
-  if (auto e = send(tx.data, s_.timeouts.data_xfer, "sending message body")) return settle(*e, true, true);
+  if (!dr) return p.settle(f, true, true);
+  if (dr->code != 354) return p.settle(rejected(*dr, "DATA command"), dr->code == 421, true);
+  if (auto e = send(tx.data, s_.timeouts.data_xfer, "sending message body")) return p.settle(*e, true, true);
+  // From here the server may have the message: a lost reply is not retried
+  // on another host in this delivery.
   auto er = read(s_.timeouts.data_done, "sending end of data -- message may be sent more than once", f);
-  if (!er) return settle(f, false, true);
-  if (er->klass() != 2) return settle(rejected(*er, "end of DATA command"), false, true);
-  for (std::size_t i = 0; i < n; ++i)
-    if (accepted[i]) out[i] = {Status::sent, er->dsn(), printable(er->text()), false};
-  return out;
+  if (!er) return p.settle(f, false, true);
+  if (er->klass() != 2) return p.settle(rejected(*er, "end of DATA command"), false, true);
+  for (std::size_t i = 0; i < p.out.size(); ++i)
+    if (p.accepted[i]) p.out[i] = {Status::sent, er->dsn(), printable(er->text()), false};
 }
 
 bool Session::reset() {

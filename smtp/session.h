@@ -136,6 +136,12 @@ class Session {
   Failure rejected(const Reply& r, std::string_view in_reply_to);
   Failure broken(const Error& e, std::string_view while_);
   std::optional<Failure> helo();
+  struct Progress;
+  // MAIL and the RCPTs (and, pipelined, DATA); true when some recipient was
+  // accepted and the DATA reply is next to read.
+  bool envelope(const Transaction& tx, Progress& p);
+  // DATA, the message, the end of data.
+  void message(const Transaction& tx, Progress& p);
   std::string mail_command(const Transaction& tx) const;
   std::string rcpt_command(const Transaction::Rcpt& r) const;
 

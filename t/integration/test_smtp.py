@@ -472,3 +472,13 @@ def test_tls_policy_maps_per_destination(env, test_ca, tmp_path):
     assert e.servers["127.0.0.13"].tls_sessions == 0
     _, res = send(e, "notls.test", "bob@notls.test")
     assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.4")
+
+
+def test_nexthop_list_is_tried_in_order(env):
+    e = env({}, {"127.0.0.24": {"name": "second.test"}})
+    _, res = send(e, f"[127.0.0.23]:{e.port}, [127.0.0.24]:{e.port}", "bob@far.test", transport="relay")
+    assert res[0]["status"] == "sent"
+    assert res[0]["relay"] == f"127.0.0.24[127.0.0.24]:{e.port}"
+    assert f"connect to 127.0.0.23[127.0.0.23]:{e.port}: Connection refused" in e.inst.log()
+    _, res = send(e, "[127.0.0.23]:nosuchservice", "bob@far.test")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.3.5")
