@@ -482,3 +482,58 @@ def test_nexthop_list_is_tried_in_order(env):
     assert f"connect to 127.0.0.23[127.0.0.23]:{e.port}: Connection refused" in e.inst.log()
     _, res = send(e, "[127.0.0.23]:nosuchservice", "bob@far.test")
     assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.3.5")
+
+
+# --- end to end: smtplib -> smtpd -> qmgr -> smtp -> remote ------------------
+
+def test_end_to_end_relay_with_a_bounce_for_the_rejected_recipient(tmp_path):
+    import smtplib
+    rport = free_port()
+    dns = FakeDns({"remote.test": [("MX", 10, "mx.remote.test")], "mx.remote.test": [("A", "127.0.0.30")]})
+    remote = FakeSmtp("127.0.0.30", rport, name="mx.remote.test",
+                      rcpt_reply=lambda a: "550 5.1.1 <%s>: no such user" % a if a.startswith("bad@")
+                      else "250 2.1.5 Ok")
+    port = free_port()
+    d = tmp_path / "e2e"
+    inst = Instance(d, {
+        "daemon_directory": str(BUILD / "bin"),
+        "myhostname": "posthorn.test", "mydestination": "posthorn.test",
+        "mynetworks": "127.0.0.0/8", "inet_interfaces": "127.0.0.1",
+        "dns_nameservers": dns.address, "smtp_tcp_port": str(rport),
+        "queue_run_delay": "1s", "minimal_backoff_time": "1s",
+    }, [f"127.0.0.1:{port} inet n - n - - smtpd",
+        "qmgr unix n - n 1 1 qmgr",
+        "smtp unix - - n - - smtp",
+        "relay unix - - n - - smtp"])
+    try:
+        inst.start()
+        wait_for(lambda: (d / "spool" / "private" / "smtp").exists(), what="the smtp socket")
+        msg = (b"From: alice@remote.test\r\nTo: bob@remote.test\r\nSubject: e2e\r\n"
+               b"Message-ID: <e2e.1@remote.test>\r\n\r\nend to end\r\n")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+            s.ehlo("client.test")
+            s.mail("alice@remote.test")
+            assert s.rcpt("bob@remote.test")[0] == 250
+            assert s.rcpt("bad@remote.test")[0] == 250
+            code, text = s.data(msg)
+            assert code == 250, text
+        qid = text.decode().rsplit(" ", 1)[1]
+        # The message, then the bounce for bad@ (from <>) to alice.
+        wait_for(lambda: len(remote.delivered()) >= 2, 30, "the message and the bounce at the remote")
+        first, bounce = remote.delivered()[:2]
+        assert first.rcpts == ["RCPT TO:<bob@remote.test>"]
+        assert b"end to end" in first.data
+        assert bounce.mail.startswith("MAIL FROM:<>")
+        assert bounce.rcpts[0].startswith("RCPT TO:<alice@remote.test>")
+        assert b"bad@remote.test" in bounce.data and b"5.1.1" in bounce.data
+        log = inst.wait_log(f"{qid}: to=<bob@remote.test>, relay=mx.remote.test[127.0.0.30]:{rport}")
+        assert re.search(rf"{qid}: to=<bad@remote.test>, relay=mx.remote.test\[127.0.0.30\]:{rport}, .*"
+                         r"dsn=5.1.1, status=bounced \(host mx.remote.test\[127.0.0.30\] said: 550 5.1.1",
+                         inst.log())
+        wait_for(lambda: not any((d / "spool" / q).exists() and any((d / "spool" / q).iterdir())
+                                 for q in ("incoming", "active", "deferred")), 30, "an empty queue")
+    finally:
+        left = inst.teardown()
+        remote.stop()
+        dns.stop()
+    assert not left, f"processes left behind: {left}"
