@@ -259,3 +259,85 @@ virtual_gid_maps = static:{nobody.pw_gid}
     def stop(self):
         subprocess.run(["script", "-qc", f"{POSTFIX} -c {self.dir} stop", "/dev/null"],
                        capture_output=True)
+
+
+# --- relay variants: SMTP in, through the queue, out by SMTP to a sink -------
+
+class SmtpSink:
+    """Postfix's smtp-sink on a loopback port, counting delivered messages
+    (its -c counter: "sess=N quit=N mesg=N" written to its stdout)."""
+
+    def __init__(self, base):
+        self.port = free_port()
+        self.out = open(pathlib.Path(base) / "sink.out", "w+b")
+        args = [SMTP_SINK, "-c", f"127.0.0.1:{self.port}", "256"]
+        if os.geteuid() == 0:
+            args[1:1] = ["-u", "nobody"]
+        self.proc = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT)
+        wait_for(lambda: port_open(self.port), 10, "smtp-sink")
+        self.base_count = self.count()  # port_open's probe counts as a session, not a message
+
+    def count(self):
+        self.out.flush()
+        with open(self.out.name, "rb") as f:
+            text = f.read()
+        marks = text.rsplit(b"mesg=", 1)
+        if len(marks) < 2:
+            return 0
+        digits = b""
+        for c in marks[1]:
+            if not chr(c).isdigit():
+                break
+            digits += bytes([c])
+        return int(digits or b"0")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.out.close()
+
+
+SMTP_SINK = shutil.which("smtp-sink") or ("/usr/sbin/smtp-sink" if os.path.exists("/usr/sbin/smtp-sink") else None)
+
+
+class RelayPosthornInstance(PosthornInstance):
+    """Posthorn relaying everything for DOMAIN to relayhost [127.0.0.1]:SINK."""
+
+    def __init__(self, build, base, sink_port):
+        super().__init__(build, base, deliver=True)
+        main = {
+            "queue_directory": "spool", "data_directory": "data", "maillog_file": "maillog",
+            "myhostname": "phbench.test", "mydestination": "", "mynetworks": "127.0.0.0/8",
+            "inet_interfaces": "127.0.0.1", "inet_protocols": "ipv4",
+            "relayhost": f"[127.0.0.1]:{sink_port}",
+        }
+        if os.geteuid() == 0:
+            main.update(mail_owner="nobody", setgid_group="nogroup")
+        (self.dir / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
+        (self.dir / "master.cf").write_text(
+            f"127.0.0.1:{self.port} inet n - n - - smtpd\n"
+            "qmgr unix n - n 300 1 qmgr\n"
+            "smtp unix - - n - - smtp\n"
+            "relay unix - - n - - smtp\n")
+
+    def missing(self):
+        return [p for p in ("posthorn", "master", "smtpd", "qmgr", "smtp")
+                if not (self.build / "bin" / p).exists()]
+
+
+class RelayPostfixInstance(PostfixInstance):
+    """The same relay path through Postfix (smtp not chrooted, as ours)."""
+
+    def __init__(self, base, sink_port):
+        super().__init__(base, deliver=True)
+        main = (self.dir / "main.cf").read_text()
+        main = "\n".join(l for l in main.splitlines() if not l.startswith("virtual_"))
+        main += f"\nrelayhost = [127.0.0.1]:{sink_port}\n"
+        (self.dir / "main.cf").write_text(main)
+        out = []
+        for line in (self.dir / "master.cf").read_text().splitlines():
+            f = line.split()
+            if len(f) > 7 and f[1] == "unix" and f[7] == "smtp":
+                line = f"{f[0]} unix - - n - - smtp"
+            out.append(line)
+        (self.dir / "master.cf").write_text("\n".join(out) + "\n")
