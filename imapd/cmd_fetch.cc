@@ -1,0 +1,217 @@
+// imapd/cmd_fetch.cc - FETCH and UID FETCH (RFC 3501 6.4.5, 6.4.8).
+//
+// Steps: parse the set and the items; when a body item without PEEK is
+// asked for, set \Seen on the unseen messages in one store() (one folder
+// lock, not one per message); then answer message by message, reading a
+// message's file only when an item needs its octets. Messages expunged by
+// another session meanwhile are left out and the tagged OK carries
+// [EXPUNGEISSUED] (RFC 9051 7.1).
+#include <algorithm>
+
+#include "imapd/fetch_job.h"
+#include "imapd/format.h"
+#include "lib/base/strings.h"
+#include "lib/mailstore/names.h"
+#include "lib/mime/imap.h"
+#include "lib/mime/message.h"
+#include "lib/mime/section.h"
+
+namespace posthorn::imapd {
+namespace {
+
+using K = FetchItem::Kind;
+
+constexpr std::size_t kFetchFlushAt = 16 * 1024;
+
+void literal(std::string& out, std::string_view s) {
+  out += '{';
+  out += std::to_string(s.size());
+  out += "}\r\n";
+  out += s;
+}
+
+// One message's response line(s), from what the items need.
+class Responder {
+ public:
+  Responder(const mailstore::Message& m, std::string_view data, bool recent)
+      : m_(m), data_(data), recent_(recent) {}
+
+  void item(const FetchItem& it, std::string& out) {
+    switch (it.kind) {
+      case K::flags:
+        out += "FLAGS " + flag_list(m_.flags, m_.keywords, recent_);
+        break;
+      case K::uid:
+        out += "UID " + std::to_string(m_.uid);
+        break;
+      case K::internaldate:
+        out += "INTERNALDATE \"" + format_date_time(m_.internal_date) + "\"";
+        break;
+      case K::rfc822_size:
+        out += "RFC822.SIZE " + std::to_string(m_.vsize);
+        break;
+      case K::envelope:
+        out += "ENVELOPE " + mime::envelope(parsed());
+        break;
+      case K::body:
+        out += "BODY " + mime::body_structure(parsed(), false);
+        break;
+      case K::bodystructure:
+        out += "BODYSTRUCTURE " + mime::body_structure(parsed(), true);
+        break;
+      case K::rfc822:
+        out += "RFC822 ";
+        literal(out, mime::to_crlf(data_));
+        break;
+      case K::rfc822_header:
+        out += "RFC822.HEADER ";
+        section(text(mime::SectionSpec::Text::header), std::nullopt, 0, out);
+        break;
+      case K::rfc822_text:
+        out += "RFC822.TEXT ";
+        section(text(mime::SectionSpec::Text::text), std::nullopt, 0, out);
+        break;
+      case K::section:
+        out += it.name + " ";
+        section(it.spec, it.origin, it.count, out);
+        break;
+    }
+  }
+
+ private:
+  static mime::SectionSpec text(mime::SectionSpec::Text t) {
+    mime::SectionSpec s;
+    s.text = t;
+    return s;
+  }
+
+  const mime::Message& parsed() {
+    if (!parsed_) {
+      parsed_ = mime::parse(data_);
+    }
+    return *parsed_;
+  }
+
+  // A part that does not exist is NIL (as Dovecot answers it).
+  void section(const mime::SectionSpec& spec, std::optional<std::uint64_t> origin,
+               std::uint64_t count, std::string& out) {
+    std::string s;
+    if (spec.part.empty() && spec.text == mime::SectionSpec::Text::none) {
+      s = mime::to_crlf(data_);
+    } else {
+      auto r = mime::fetch_section(parsed(), spec);
+      if (!r) {
+        out += "NIL";
+        return;
+      }
+      s = std::move(*r);
+    }
+    if (origin) {
+      literal(out, mime::partial(s, *origin, count));
+      return;
+    }
+    literal(out, s);
+  }
+
+  const mailstore::Message& m_;
+  std::string_view data_;
+  bool recent_;
+  std::optional<mime::Message> parsed_;
+};
+
+}  // namespace
+
+void Session::cmd_fetch(Command& c) {
+  if (c.args.size() != 2) return bad(c.tag, "FETCH needs a sequence set and data items");
+  auto seqs = message_set(c.tag, c.args[0]);
+  if (!seqs) return;
+  auto req = parse_fetch_items(c.args[1]);
+  if (!req) return bad(c.tag, req.error().detail);
+  auto job = std::make_unique<FetchJob>();
+  job->tag = c.tag;
+  job->uid = uid_;
+  if (uid_ && !req->has(K::uid)) {
+    FetchItem u;
+    u.kind = K::uid;
+    req->items.insert(req->items.begin(), u);
+  }
+  job->req = std::move(*req);
+  job->seqs = std::move(*seqs);
+  if (job->req.sets_seen && !view_->read_only()) {
+    std::vector<std::uint32_t> unseen;
+    for (std::uint32_t s : job->seqs) {
+      const mailstore::Message* m = view_->message(s);
+      if (m && !(m->flags & mailstore::kSeen)) unseen.push_back(m->uid);
+    }
+    if (!unseen.empty()) {
+      auto r = view_->folder().store(unseen, mailstore::FlagOp::add, {mailstore::kSeen, {}});
+      if (r) job->seen_now = std::move(unseen);
+      else host_.log(cat("mailbox ", view_->folder().name(), ": setting \\Seen: ", r.error().detail));
+    }
+  }
+  fetch_ = std::move(job);
+  run_fetch();
+}
+
+bool Session::run_fetch() {
+  FetchJob& j = *fetch_;
+  while (j.next < j.seqs.size()) {
+    if (host_.congested()) return false;
+    std::uint32_t seq = j.seqs[j.next++];
+    const mailstore::Message* mp = view_->message(seq);
+    if (!mp) {
+      j.expunged = true;
+      continue;
+    }
+    mailstore::Message m = *mp;  // reading the file may rescan the folder
+    std::string data;
+    if (j.req.needs_data) {
+      auto d = view_->folder().read_message(m.uid);
+      if (!d) {
+        if (d.error().code == Errc::not_found) {
+          j.expunged = true;
+        } else {
+          j.failed = true;
+          host_.log(cat("mailbox ", view_->folder().name(), ": ", d.error().detail));
+        }
+        continue;
+      }
+      data = std::move(*d);
+    }
+    bool seen_now = std::binary_search(j.seen_now.begin(), j.seen_now.end(), m.uid);
+    if (seen_now) m.flags |= mailstore::kSeen;
+    Responder r(m, data, view_->at(seq).recent);
+    out_ += "* " + std::to_string(seq) + " FETCH (";
+    bool first = true;
+    for (const FetchItem& it : j.req.items) {
+      if (!first) out_ += ' ';
+      first = false;
+      r.item(it, out_);
+    }
+    if (seen_now && !j.req.has(K::flags)) {
+      out_ += ' ';
+      FetchItem f;
+      r.item(f, out_);
+    }
+    out_ += ")\r\n";
+    if (seen_now || j.req.has(K::flags)) view_->reported(seq, m.flags, m.keyword_bits);
+    if (out_.size() >= kFetchFlushAt) flush();
+  }
+  std::string tag = std::move(j.tag);
+  bool expunged = j.expunged, failed = j.failed;
+  uid_ = j.uid;
+  fetch_.reset();
+  if (failed) finish(tag, "NO", "[UNAVAILABLE] Some messages could not be read");
+  else if (expunged) finish(tag, "OK", "[EXPUNGEISSUED] Some messages were expunged");
+  else finish(tag, "OK", "FETCH completed");
+  return true;
+}
+
+void Session::output_drained() {
+  if (!fetch_) return;
+  bool done = run_fetch();
+  flush();
+  if (done) host_.resume();
+}
+
+}  // namespace posthorn::imapd
