@@ -100,7 +100,9 @@ FUZZERS := $(FUZZ_SRCS:t/fuzz/%_fuzz.cc=$(BUILD)/fuzz/%)
 # A fuzzer NAME links the library and, when there is a program NAME, that
 # program's objects but main.o (t/fuzz/smtpd_fuzz.cc drives smtpd's session
 # engine); other programs are not compiled for fuzzing at all.
+# A fuzzer named otherwise says which program's parts it takes here.
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.cc=$(BUILD)/fuzzobj/%.o)
+imap_parser_FUZZPARTS = $(imapd_FUZZPARTS)
 
 .PHONY: all build deps deps-test deps-run deps-fuzz test unit fuzz-smoke integration run stop \
   bench fuzz install clean
