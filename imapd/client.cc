@@ -18,7 +18,6 @@ Client::Client(event::EventBase& loop, Fd fd, std::string label, std::string add
       backend_(backend),
       label_(std::move(label)),
       addr_(std::move(addr)),
-      loop_(loop),
       watch_(loop, [this] { session_->changed(); }),
       login_timer_(loop, [this] {
         if (session_->state() != Session::State::not_authenticated || closed_) return;

@@ -87,7 +87,6 @@ class Client : public Host {
   const ClientOptions& o_;
   Backend& backend_;
   std::string label_, addr_;
-  event::EventBase& loop_;
   std::unique_ptr<event::Connection> conn_;
   std::unique_ptr<Session> session_;
   FolderWatch watch_;
