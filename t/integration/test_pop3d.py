@@ -117,7 +117,7 @@ class PopSystem:
             services += ["local unix - n n - - local", "virtual unix - n n - - local"]
         if smtp:  # the whole path: smtpd, the queue, qmgr, virtual delivery
             services += [f"127.0.0.1:{self.smtp} inet n - n - - smtpd",
-                         "qmgr unix n - n 1 1 qmgr"]  # woken each second: smtpd does not wake it yet
+                         "qmgr unix n - n 300 1 qmgr"]
         self.inst = Instance(self.root, settings, services)
 
     @staticmethod
