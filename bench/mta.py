@@ -316,8 +316,7 @@ class RelayPosthornInstance(PosthornInstance):
         (self.dir / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
         (self.dir / "master.cf").write_text(
             f"127.0.0.1:{self.port} inet n - n - - smtpd\n"
-            # XXX: smtpd does not wake qmgr yet; a 1 s wakeup stands in for it.
-            "qmgr unix n - n 1 1 qmgr\n"
+            "qmgr unix n - n 300 1 qmgr\n"
             "smtp unix - - n - - smtp\n"
             "relay unix - - n - - smtp\n")
 
