@@ -7,6 +7,7 @@ set -euo pipefail
 build_pkgs=(make g++ pkg-config libevent-dev libssl-dev libldns-dev libcrypt-dev
             "libdb5.3++-dev" liblmdb-dev)
 test_pkgs=(catch2 python3 python3-pytest swaks openssl
+           libnet-ssleay-perl  # swaks --tls (test_auth.py)
            s-nail mutt  # mail clients that submit through sendmail (test_sendmail.py)
            pflogsumm    # summarises a test instance's maillog (test_delivery.py)
            fetchmail)   # a POP3 client (test_pop3d.py)
