@@ -1,7 +1,8 @@
 """What master gives the processes it starts: identity, chroot, verbosity.
 
 Started as root (CI is root), every daemon but master and local must run as
-mail_owner with no supplementary groups, and a service marked chroot must be
+mail_owner with no supplementary groups (pop3d keeps root as its saved uid
+until a login makes it the mailbox owner), and a service marked chroot must be
 jailed in the spool and still answer and log. Those tests are skipped for any
 other user, who cannot switch identity. The -v tests run everywhere.
 """
@@ -105,6 +106,11 @@ def test_every_daemon_but_master_and_local_runs_as_mail_owner_without_groups(mak
             s = proc_status(pid)
             if comm(pid) == "local":  # root between deliveries, as Postfix's local
                 assert s["Uid"].split() == ["0"] * 4
+                continue
+            if comm(pid) == "pop3d":  # mail_owner until a login; root kept as saved uid only
+                assert s["Uid"].split() == [str(NOBODY)] * 2 + ["0", str(NOBODY)]
+                assert s["Gid"].split() == [str(NOGROUP)] * 4
+                assert s["Groups"].split() == []
                 continue
             assert s["Uid"].split() == [str(NOBODY)] * 4, (comm(pid), s["Uid"])
             assert s["Gid"].split() == [str(NOGROUP)] * 4, (comm(pid), s["Gid"])
