@@ -6,12 +6,16 @@
 // message's file only when an item needs its octets. Messages expunged by
 // another session meanwhile are left out and the tagged OK carries
 // [EXPUNGEISSUED] (RFC 9051 7.1).
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "imapd/fetch_job.h"
 #include "imapd/format.h"
 #include "lib/base/strings.h"
 #include "lib/mailstore/names.h"
+#include "lib/mime/header.h"
 #include "lib/mime/imap.h"
 #include "lib/mime/message.h"
 #include "lib/mime/section.h"
@@ -22,6 +26,28 @@ namespace {
 using K = FetchItem::Kind;
 
 constexpr std::size_t kFetchFlushAt = 16 * 1024;
+constexpr std::size_t kHeadChunk = 8192;
+
+// The header section of a message (and maybe a little of its body): read
+// until the header has ended, so that ENVELOPE costs one small read.
+Result<std::string> read_head(mailstore::Folder& folder, std::uint32_t uid) {
+  auto fd = folder.open_message(uid);
+  if (!fd) return std::move(fd).error();
+  std::string buf;
+  std::size_t chunk = kHeadChunk;
+  for (;;) {
+    std::size_t at = buf.size();
+    buf.resize(at + chunk);
+    ssize_t n;
+    do n = ::pread(fd->get(), buf.data() + at, chunk, static_cast<off_t>(at));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return sys_error(cat("read message ", uid));
+    buf.resize(at + static_cast<std::size_t>(n));
+    mime::HeaderBounds hb = mime::find_header_end(buf);
+    if (n == 0 || hb.has_blank_line || hb.end < buf.size()) return buf;
+    chunk *= 2;
+  }
+}
 
 void literal(std::string& out, std::string_view s) {
   out += '{';
@@ -61,7 +87,7 @@ class Responder {
         break;
       case K::rfc822:
         out += "RFC822 ";
-        literal(out, mime::to_crlf(data_));
+        section({}, std::nullopt, 0, out);
         break;
       case K::rfc822_header:
         out += "RFC822.HEADER ";
@@ -92,25 +118,30 @@ class Responder {
     return *parsed_;
   }
 
-  // A part that does not exist is NIL (as Dovecot answers it).
+  // A part that does not exist is NIL (as Dovecot answers it). The whole
+  // message is sent from the file's octets when they have no bare LF (the
+  // sizes say so), without a converted copy.
   void section(const mime::SectionSpec& spec, std::optional<std::uint64_t> origin,
                std::uint64_t count, std::string& out) {
-    std::string s;
+    std::string converted;
+    std::string_view s;
     if (spec.part.empty() && spec.text == mime::SectionSpec::Text::none) {
-      s = mime::to_crlf(data_);
+      if (m_.vsize == m_.size && data_.size() == m_.size) {
+        s = data_;
+      } else {
+        converted = mime::to_crlf(data_);
+        s = converted;
+      }
     } else {
       auto r = mime::fetch_section(parsed(), spec);
       if (!r) {
         out += "NIL";
         return;
       }
-      s = std::move(*r);
+      converted = std::move(*r);
+      s = converted;
     }
-    if (origin) {
-      literal(out, mime::partial(s, *origin, count));
-      return;
-    }
-    literal(out, s);
+    literal(out, origin ? mime::partial(s, *origin, count) : s);
   }
 
   const mailstore::Message& m_;
@@ -166,7 +197,8 @@ bool Session::run_fetch() {
     mailstore::Message m = *mp;  // reading the file may rescan the folder
     std::string data;
     if (j.req.needs_data) {
-      auto d = view_->folder().read_message(m.uid);
+      auto d = j.req.header_only ? read_head(view_->folder(), m.uid)
+                                 : view_->folder().read_message(m.uid);
       if (!d) {
         if (d.error().code == Errc::not_found) {
           j.expunged = true;

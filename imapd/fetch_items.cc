@@ -93,11 +93,24 @@ Result<void> add_item(const Value& v, FetchRequest& req) {
   else if (iequals(t, "RFC822.HEADER")) item.kind = K::rfc822_header;
   else if (iequals(t, "RFC822.TEXT")) item.kind = K::rfc822_text;
   else return bad(printable(t.substr(0, 64)));
+  using T = mime::SectionSpec::Text;
   switch (item.kind) {
     case K::flags: case K::uid: case K::internaldate: case K::rfc822_size: break;
-    case K::rfc822: case K::rfc822_text: req.sets_seen = true; req.needs_data = true; break;
-    case K::section: req.sets_seen |= !item.peek; req.needs_data = true; break;
-    default: req.needs_data = true; break;
+    case K::envelope: case K::rfc822_header: req.needs_data = true; break;
+    case K::rfc822: case K::rfc822_text:
+      req.sets_seen = true;
+      req.needs_data = true;
+      req.header_only = false;
+      break;
+    case K::section:
+      req.sets_seen |= !item.peek;
+      req.needs_data = true;
+      if (!item.spec.part.empty() ||
+          (item.spec.text != T::header && item.spec.text != T::header_fields &&
+           item.spec.text != T::header_fields_not))
+        req.header_only = false;
+      break;
+    default: req.needs_data = true; req.header_only = false; break;
   }
   req.items.push_back(std::move(item));
   return {};

@@ -36,6 +36,7 @@ struct FetchItem {
 struct FetchRequest {
   std::vector<FetchItem> items;
   bool needs_data = false;    // the message's octets must be read
+  bool header_only = true;    // ... but only its header section (ENVELOPE, HEADER)
   bool sets_seen = false;     // a non-PEEK body item: \Seen is set
   bool has(FetchItem::Kind k) const;
 };

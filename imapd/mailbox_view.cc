@@ -77,8 +77,8 @@ void MailboxView::reported(std::uint32_t seq, unsigned flags, std::uint32_t keyw
 
 Result<void> MailboxView::update(bool rescan, bool allow_expunge, bool with_uid, std::string& out) {
   if (rescan) {
-    auto r = folder_.sync(read_only_ ? SyncMode::keep_new : SyncMode::move_new);
-    if (!r) return r;
+    auto r = folder_.refresh(read_only_ ? SyncMode::keep_new : SyncMode::move_new);
+    if (!r) return std::move(r).error();
   }
   const mailstore::Snapshot& snap = folder_.snapshot();
   if (snap.uidvalidity != uidvalidity_)

@@ -59,7 +59,7 @@ class MailboxView {
   // were last announced (before FETCH responses that use a new keyword).
   void announce_keywords(std::string& out);
 
-  // Brings the view up to date: syncs the folder first when `rescan`, then
+  // Brings the view up to date: refreshes the folder first when `rescan`, then
   // appends the untagged responses to `out` (FETCH FLAGS with UID when
   // `with_uid`). Errors: Errc::corrupt (UIDVALIDITY changed), Errc::not_found
   // (the folder is gone), others from sync().
