@@ -17,6 +17,7 @@ import os
 import pathlib
 import re
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -76,7 +77,7 @@ def client_context():
 
 
 class ImapSystem:
-    def __init__(self, root, main=None):
+    def __init__(self, root, main=None, smtp=False):
         self.root = pathlib.Path(root)
         # Files the daemons must reach (tmp_path's parents are 0700).
         self.files = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-imap-"))
@@ -89,9 +90,9 @@ class ImapSystem:
         (self.files / "vmailbox").write_text(
             "alice@example.org example.org/alice/\nbob@example.org example.org/bob/\n")
         ports = set()
-        while len(ports) < 2:
+        while len(ports) < 3:
             ports.add(free_port())
-        self.imap, self.imaps = sorted(ports)
+        self.imap, self.imaps, self.smtp = sorted(ports)
         settings = {
             "daemon_directory": str(BUILD / "bin"),
             "myhostname": "imap.example.org",
@@ -105,12 +106,20 @@ class ImapSystem:
             "imap_max_literal": "1048576",
         }
         self.chown(self.base)
+        if ROOT:  # local delivers as the owner of the mailboxes imapd serves
+            settings["virtual_uid_maps"] = f"static:{NOBODY}"
+            settings["virtual_gid_maps"] = f"static:{NOBODY}"
         settings.update(main or {})
         services = [
             f"127.0.0.1:{self.imap} inet n - n - - imapd",
             f"127.0.0.1:{self.imaps} inet n - n - - imapd -o imap_tls_wrappermode=yes",
             "auth unix - - n - - auth",
         ]
+        if smtp:  # mail arrives as it does in production: smtpd, qmgr, virtual
+            # (smtpd does not wake qmgr yet: master does, every second)
+            settings["queue_run_delay"] = "1s"
+            services += [f"127.0.0.1:{self.smtp} inet n - n - - smtpd",
+                         "qmgr unix n - n 1 1 qmgr", "virtual unix - n n - - local"]
         self.inst = Instance(self.root, settings, services)
 
     @staticmethod
@@ -220,8 +229,8 @@ class Raw:
 def imap(tmp_path):
     made = []
 
-    def make(**main):
-        m = ImapSystem(tmp_path / f"inst{len(made)}", main)
+    def make(smtp=False, **main):
+        m = ImapSystem(tmp_path / f"inst{len(made)}", main, smtp)
         made.append(m)
         return m.start()
     yield make
@@ -477,6 +486,27 @@ def test_idle_sees_a_delivery_and_another_sessions_flags(imap):
     b.close()
 
 
+def test_idle_sees_mail_delivered_through_smtp(imap):
+    m = imap(smtp=True)
+    wait_for(lambda: (m.inst.dir / "spool" / "public" / "qmgr").exists(), 10, "qmgr's socket")
+    a = m.raw()
+    assert a.ok("SELECT INBOX")
+    a.send("i IDLE\r\n")
+    assert a.line() == b"+ idling\r\n"
+    with smtplib.SMTP("127.0.0.1", m.smtp, timeout=15) as s:
+        s.sendmail("carol@example.net", ["alice@example.org"],
+                   b"From: carol@example.net\r\nSubject: by smtp\r\n\r\nhello\r\n")
+    a.sock.settimeout(30)  # through the queue: smtpd, qmgr, local
+    assert a.line() == b"* 1 EXISTS\r\n"
+    assert a.line() == b"* 1 RECENT\r\n"
+    a.send("DONE\r\n")
+    assert a.line() == b"i OK IDLE terminated\r\n"
+    lines, _ = a.cmd("FETCH 1 BODY.PEEK[HEADER.FIELDS (DELIVERED-TO SUBJECT)]")
+    assert lines[0].endswith(b"Subject: by smtp\r\nDelivered-To: alice@example.org\r\n\r\n)\r\n") or \
+        lines[0].endswith(b"Delivered-To: alice@example.org\r\nSubject: by smtp\r\n\r\n)\r\n")
+    a.close()
+
+
 # --- hostile input ----------------------------------------------------------------------
 
 def test_hostile_inputs_are_refused_without_a_crash(imap):
@@ -514,3 +544,119 @@ def test_hostile_inputs_are_refused_without_a_crash(imap):
     r = m.raw()
     assert r.ok("SELECT INBOX")
     r.close()
+
+
+# --- a real client syncing both ways ----------------------------------------------------
+
+MBSYNC = shutil.which("mbsync")
+IMAP_FLAGS = {b"\\Seen": "S", b"\\Answered": "R", b"\\Flagged": "F", b"\\Deleted": "T",
+              b"\\Draft": "D"}
+
+
+def remote_state(c, folder):
+    """{subject: flag letters} of a folder, through IMAP."""
+    c.select(folder)
+    typ, data = c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    out = {}
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        flags = re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).split()
+        subject = email.message_from_bytes(item[1])["Subject"]
+        out[subject] = "".join(sorted(IMAP_FLAGS[f] for f in flags if f in IMAP_FLAGS))
+    return out
+
+
+def local_state(path):
+    md = mailbox.Maildir(path, create=False)
+    return {m["Subject"]: "".join(sorted(c for c in m.get_flags() if c in "SRFTD"))
+            for m in md}
+
+
+@pytest.mark.skipif(not MBSYNC, reason="mbsync (isync) is not installed")
+def test_mbsync_two_way_sync(imap, tmp_path):
+    m = imap()
+    m.deliver("alice@example.org",
+              *[f"From: x@example.net\nSubject: m{i}\n\nbody {i}\n".encode() for i in range(4)])
+    c = m.login()
+    c.create("Work")
+    c.append("Work", r"(\Flagged)", None, b"Subject: w0\r\n\r\nwork\r\n")
+    # A host certificate for "localhost": mbsync trusts it as it is.
+    cert, key = m.files / "host.pem", m.files / "host.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "30", "-subj", "/CN=localhost", "-addext",
+                    "basicConstraints=critical,CA:FALSE", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    key.chmod(0o644)
+    m.inst.set(imap_tls_cert_file=str(cert), imap_tls_key_file=str(key))
+    local = tmp_path / "local"
+    local.mkdir()
+    cfg = tmp_path / "mbsyncrc"
+    cfg.write_text(f"""IMAPAccount t
+Host localhost
+Port {m.imaps}
+User alice@example.org
+Pass "{USERS['alice@example.org']}"
+SSLType IMAPS
+CertificateFile {cert}
+SystemCertificates no
+
+IMAPStore remote
+Account t
+
+MaildirStore near
+Path {local}/
+Inbox {local}/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :remote:
+Near :near:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+""")
+
+    def sync():
+        r = subprocess.run([MBSYNC, "-c", str(cfg), "-a"], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    m.inst.posthorn("reload")  # new processes read the new certificate
+    wait_for(lambda: subprocess.run([MBSYNC, "-c", str(cfg), "-l", "-a"], capture_output=True,
+                                    timeout=30).returncode == 0, 20, "mbsync to connect")
+    sync()
+    assert local_state(local / "INBOX") == {f"m{i}": "" for i in range(4)}
+    assert local_state(local / "Work") == {"w0": "F"}
+
+    # Both sides change: flags, deletions, new messages, in both folders.
+    md = mailbox.Maildir(local / "INBOX", create=False)
+    for key, msg in list(md.items()):
+        if msg["Subject"] == "m0":
+            msg.add_flag("S")
+            md[key] = msg
+        elif msg["Subject"] == "m1":
+            md.remove(key)
+    work = mailbox.Maildir(local / "Work", create=False)
+    work.add(mailbox.MaildirMessage(b"Subject: w1\n\nfrom the client\n"))
+    c.select("INBOX")
+    typ, data = c.search(None, "SUBJECT", "m2")
+    c.store(data[0], "+FLAGS", r"(\Answered \Flagged)")
+    typ, data = c.search(None, "SUBJECT", "m3")
+    c.store(data[0], "+FLAGS", r"(\Deleted)")
+    c.expunge()
+    c.append("INBOX", None, None, b"Subject: m4\r\n\r\nnew on the server\r\n")
+    sync()
+
+    want_inbox = {"m0": "S", "m2": "FR", "m4": ""}
+    want_work = {"w0": "F", "w1": ""}
+    assert local_state(local / "INBOX") == want_inbox
+    assert local_state(local / "Work") == want_work
+    assert remote_state(c, "INBOX") == want_inbox
+    assert remote_state(c, "Work") == want_work
+    # A third run finds nothing to do and changes nothing.
+    sync()
+    assert remote_state(c, "INBOX") == want_inbox
+    assert local_state(local / "INBOX") == want_inbox
+    c.logout()
