@@ -7,8 +7,10 @@ virtual users' Maildirs the way another delivery program would, with
 Python's mailbox.Maildir (names without ,S=/,W=), or through lib/mailstore
 by imapd itself (APPEND).
 
-Run as root, imapd serves as the mail owner (nobody) and the mail store
-belongs to it.
+Run as root, the real identities apply: imapd starts as root, serves the
+network as the mail owner (nobody) and becomes the mailbox owner (uid and
+gid 5000 from virtual_uid_maps/virtual_gid_maps) after the login; local
+delivers as that owner too.
 """
 import email
 import imaplib
@@ -28,13 +30,8 @@ import pytest
 
 from instance import BUILD, Instance, free_port, wait_for
 
-# XXX: the auth service (lib/auth, auth/) is on its own branch while this is
-# written; without it no login can succeed. This guard goes when it lands.
-pytestmark = pytest.mark.skipif(not (BUILD / "bin" / "auth").exists(),
-                                reason="the auth service is not built")
-
 ROOT = os.geteuid() == 0
-NOBODY = 65534
+VUID = 5000
 USERS = {"alice@example.org": "alice pw", "bob@example.org": "b0b",
          "carol@example.org": "no mailbox"}  # carol has a password but no mailbox
 
@@ -106,13 +103,13 @@ class ImapSystem:
             "imap_max_literal": "1048576",
         }
         self.chown(self.base)
-        if ROOT:  # local delivers as the owner of the mailboxes imapd serves
-            settings["virtual_uid_maps"] = f"static:{NOBODY}"
-            settings["virtual_gid_maps"] = f"static:{NOBODY}"
+        if ROOT:
+            settings["virtual_uid_maps"] = f"static:{VUID}"
+            settings["virtual_gid_maps"] = f"static:{VUID}"
         settings.update(main or {})
         services = [
-            f"127.0.0.1:{self.imap} inet n - n - - imapd",
-            f"127.0.0.1:{self.imaps} inet n - n - - imapd -o imap_tls_wrappermode=yes",
+            f"127.0.0.1:{self.imap} inet n n n - - imapd",
+            f"127.0.0.1:{self.imaps} inet n n n - - imapd -o imap_tls_wrappermode=yes",
             "auth unix - - n - - auth",
         ]
         if smtp:  # mail arrives as it does in production: smtpd, qmgr, virtual
@@ -126,7 +123,7 @@ class ImapSystem:
     def chown(path):
         if ROOT:
             for p in [path, *path.rglob("*")]:
-                os.chown(p, NOBODY, NOBODY)
+                os.chown(p, VUID, VUID)
 
     def maildir(self, user):
         return self.base / "example.org" / user.split("@")[0]
@@ -296,7 +293,43 @@ def test_failed_logins_and_missing_mailbox(imap):
     # A password but no mailbox: the login cannot complete, and says why.
     with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
         m.login("carol@example.org")
-    m.inst.wait_log("no virtual mailbox for carol@example.org")
+    m.inst.wait_log("user=carol@example.org: cannot open the mail store")
+
+
+def uids_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:4]]  # real, effective, saved
+    return None
+
+
+@pytest.mark.skipif(not ROOT, reason="identities change only when started as root")
+def test_identities_as_root(imap):
+    m = imap()
+    waiting = Raw(m.imaps)  # connected, not logged in
+    c = m.login()
+    c.select("INBOX")
+
+    def imapd_uids():
+        out = []
+        for pid in m.inst.children():
+            try:
+                if os.readlink(f"/proc/{pid}/exe").endswith("/imapd"):
+                    out.append(uids_of(pid))
+            except OSError:
+                pass
+        return sorted(out)
+    # The logged-in session is the mailbox owner for good; the other serves
+    # the network as nobody and can still become someone after its login.
+    got = wait_for(lambda: (lambda u: u if len(u) >= 2 else None)(imapd_uids()), 10,
+                   "two imapd processes")
+    assert [VUID, VUID, VUID] in got
+    assert [65534, 65534, 0] in got
+    owner = {p.stat().st_uid for p in m.maildir("alice@example.org").rglob("*")}
+    assert owner == {VUID}
+    c.logout()
+    waiting.close()
 
 
 def test_login_timeout(imap):
