@@ -252,7 +252,7 @@ std::string Session::capabilities() const {
   std::string caps = "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE";
   if (state_ == S::not_authenticated) {
     if (s_.tls_available && !s_.tls_active) caps += " STARTTLS";
-    caps += s_.tls_active || s_.plaintext_auth ? " AUTH=PLAIN" : " LOGINDISABLED";
+    caps += s_.tls_active || s_.plaintext_auth ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";
     return caps;
   }
   return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN APPENDLIMIT=",

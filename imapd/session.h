@@ -1,5 +1,5 @@
 // imapd/session.h - the IMAP server protocol engine: IMAP4rev1 (RFC 3501)
-// with LITERAL+ (RFC 7888), SASL-IR (RFC 4959), IDLE (RFC 2177), UIDPLUS
+// with LITERAL+ (RFC 7888), SASL-IR (RFC 4959) and SASL PLAIN and LOGIN, IDLE (RFC 2177), UIDPLUS
 // (RFC 4315), MOVE (RFC 6851), NAMESPACE (RFC 2342), ID (RFC 2971), ENABLE
 // (RFC 5161), UNSELECT (RFC 3691), CHILDREN (RFC 3348), APPENDLIMIT (RFC
 // 7889) and the response codes of RFC 5530.
@@ -47,6 +47,7 @@
 
 #include "imapd/mailbox_view.h"
 #include "imapd/parser.h"
+#include "lib/auth/sasl.h"
 #include "lib/base/result.h"
 #include "lib/mailstore/store.h"
 
@@ -167,6 +168,7 @@ class Session {
   void cmd_login(Command& c);
   void cmd_authenticate(Command& c);
   void sasl_response(std::string_view line);
+  void sasl_step(auth::Step step);
   void check_login(std::string login, std::string password);
   void login_answered(const AuthAnswer& a);
   bool plaintext_refused(const std::string& tag);
@@ -224,7 +226,7 @@ class Session {
   bool uid_ = false;            // the command is a UID command
   bool allow_expunge_ = true;   // EXPUNGE responses allowed at its end
   bool waiting_auth_ = false;
-  bool sasl_initial_expected_ = false;
+  std::unique_ptr<auth::Exchange> sasl_;  // an AUTHENTICATE in progress
   struct FetchJob;
   std::unique_ptr<FetchJob> fetch_;
 };

@@ -153,7 +153,7 @@ TEST_CASE("greeting and capabilities follow TLS and the plaintext setting", "[im
   c.pending.clear();  // the owner discards plaintext sent before the handshake
   c.session.tls_ready();
   CHECK(c.say("e CAPABILITY\r\n") ==
-        "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE AUTH=PLAIN\r\n"
+        "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE AUTH=PLAIN AUTH=LOGIN\r\n"
         "e OK Capability completed\r\n");
   CHECK(c.say("f STARTTLS\r\n") == "f BAD TLS is already active\r\n");
   CHECK(c.login() ==
@@ -207,6 +207,14 @@ TEST_CASE("AUTHENTICATE PLAIN, with and without an initial response", "[imapd][s
     CHECK(c.say("e LOGIN alice nope\r\n") ==
           "e NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
           "* BYE Too many invalid authentication attempts\r\n");
+  }
+  {
+    Client c(dir.path());
+    // LOGIN: user name and password in two challenges ("Username:", "Password:").
+    CHECK(c.say("a AUTHENTICATE LOGIN\r\n") == "+ VXNlcm5hbWU6\r\n");
+    CHECK(c.say("Ym9i\r\n") == "+ UGFzc3dvcmQ6\r\n");
+    CHECK(c.say("aHVudGVyMg==\r\n").find("a OK [CAPABILITY") == 0);
+    CHECK(c.session.user() == "bob");
   }
   {
     Client c(dir.path());
