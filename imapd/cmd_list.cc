@@ -1,5 +1,5 @@
 // imapd/cmd_list.cc - LIST and LSUB (RFC 3501 6.3.8, 6.3.9) with the
-// CHILDREN attributes (RFC 3348).
+// CHILDREN attributes (RFC 3348) and the special-use ones (RFC 6154).
 //
 // The reference name and the pattern are joined as they are ("" and "%",
 // "Archive." and "%"); the result is matched against every folder and
@@ -52,6 +52,8 @@ void Session::cmd_list(Command& c) {
     if (!list_match(full, name)) continue;
     std::string attrs = node.exists ? "" : "\\Noselect ";
     attrs += node.children ? "\\HasChildren" : "\\HasNoChildren";
+    if (std::string_view su = special_use_of(s_.special_use, name); node.exists && !su.empty())
+      attrs += cat(" ", su);
     untagged(cat("* LIST (", attrs, ") \"", kSeparator, "\" ", mailbox_astring(name)));
   }
   finish(c.tag, "OK", "LIST completed");

@@ -174,6 +174,9 @@ void post_drop(service::Context& ctx) {
   s.limits.max_line = static_cast<std::size_t>(cfg.get_size("imap_max_line_length"));
   s.limits.max_literal = static_cast<std::uint64_t>(cfg.get_size("imap_max_literal"));
   s.limits.max_nesting = static_cast<std::size_t>(cfg.get_int("imap_max_nesting"));
+  auto special = imapd::parse_special_use(cfg.get_list("imap_special_use_folders"));
+  if (!special) throw std::runtime_error(cat("imap_special_use_folders: ", special.error().detail));
+  s.special_use = std::move(*special);
   sh->options.login_timeout = std::chrono::seconds(cfg.get_time("imap_login_timeout"));
   sh->options.timeout = std::chrono::seconds(cfg.get_time("imap_timeout"));
   sh->options.wrappermode = cfg.get_bool("imap_tls_wrappermode");

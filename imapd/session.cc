@@ -255,7 +255,7 @@ std::string Session::capabilities() const {
     caps += s_.tls_active || s_.plaintext_auth ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";
     return caps;
   }
-  return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN APPENDLIMIT=",
+  return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE APPENDLIMIT=",
              s_.limits.max_literal);
 }
 
@@ -330,6 +330,8 @@ void Session::login_done(const std::string& login) {
   }
   user_ = login;
   store_.emplace(std::move(*store));
+  if (auto r = create_special_folders(*store_, s_.special_use); !r)
+    host_.log(cat("user=", login, ": creating the special-use folders: ", r.error().detail));
   state_ = S::authenticated;
   reader_.set_max_literal(s_.limits.max_literal);
   host_.log(cat("login: user=", login));

@@ -47,6 +47,7 @@
 
 #include "imapd/mailbox_view.h"
 #include "imapd/parser.h"
+#include "imapd/special_use.h"
 #include "lib/auth/sasl.h"
 #include "lib/base/result.h"
 #include "lib/mailstore/store.h"
@@ -61,6 +62,7 @@ struct Settings {
   std::size_t auth_failure_limit = 3;     // imap_auth_failure_limit
   Limits limits;                          // imap_max_line_length, imap_max_literal, imap_max_nesting
   std::string client_addr;                // for the auth service and the log
+  std::vector<SpecialFolder> special_use;  // imap_special_use_folders
 };
 
 // Protocol errors (BAD) before the session gives up on a client.

@@ -438,14 +438,16 @@ def test_copy_move_and_mailboxes(imap):
     m.deliver("alice@example.org", *MESSAGES)
     c = m.login()
     assert c.create("Archive.2024")[0] == "OK"
-    assert c.create("Sent")[0] == "OK"
     assert (m.maildir("alice@example.org") / ".Archive.2024" / "cur").is_dir()
-    assert c.subscribe("Sent")[0] == "OK"
+    # A new user's first login made the special-use folders (RFC 6154).
+    assert c.create("Sent")[0] == "NO"
     typ, data = c.list()
     assert data == [b'(\\Noselect \\HasChildren) "." "Archive"',
-                    b'(\\HasNoChildren) "." "Archive.2024"', b'(\\HasNoChildren) "." "INBOX"',
-                    b'(\\HasNoChildren) "." "Sent"']
-    assert c.lsub()[1] == [b'() "." "Sent"']
+                    b'(\\HasNoChildren) "." "Archive.2024"', b'(\\HasNoChildren \\Drafts) "." "Drafts"',
+                    b'(\\HasNoChildren) "." "INBOX"', b'(\\HasNoChildren \\Junk) "." "Junk"',
+                    b'(\\HasNoChildren \\Sent) "." "Sent"', b'(\\HasNoChildren \\Trash) "." "Trash"']
+    assert c.unsubscribe("Junk")[0] == "OK"
+    assert c.lsub()[1] == [b'() "." "Drafts"', b'() "." "Sent"', b'() "." "Trash"']
     c.select("INBOX")
     typ, data = c.copy("1:2", "Sent")
     assert typ == "OK" and re.match(rb"\[COPYUID \d+ 1:2 1:2\]", data[0])

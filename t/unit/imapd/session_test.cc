@@ -158,7 +158,7 @@ TEST_CASE("greeting and capabilities follow TLS and the plaintext setting", "[im
   CHECK(c.say("f STARTTLS\r\n") == "f BAD TLS is already active\r\n");
   CHECK(c.login() ==
         "L OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE "
-        "UNSELECT CHILDREN APPENDLIMIT=100000] Logged in\r\n");
+        "UNSELECT CHILDREN SPECIAL-USE APPENDLIMIT=100000] Logged in\r\n");
   CHECK(c.session.user() == "alice");
 }
 
@@ -611,4 +611,44 @@ TEST_CASE("responses do not depend on how the input is split", "[imapd][session]
     REQUIRE(c.session.finished());
   }
   CHECK(expect.find("* LIST (\\HasNoChildren) \".\" \"Box\"") != std::string::npos);
+}
+
+TEST_CASE("special-use folders: made for a new user, shown by LIST", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Settings s = settings();
+  s.special_use = *parse_special_use({"Drafts=\\Drafts", "Sent=\\Sent", "Trash=\\Trash", "Junk=\\Junk"});
+  {
+    Client c(dir.path(), s);
+    c.login();
+    CHECK(c.say("a LIST \"\" *\r\n") ==
+          "* LIST (\\HasNoChildren \\Drafts) \".\" \"Drafts\"\r\n"
+          "* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n"
+          "* LIST (\\HasNoChildren \\Junk) \".\" \"Junk\"\r\n"
+          "* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"\r\n"
+          "* LIST (\\HasNoChildren \\Trash) \".\" \"Trash\"\r\n"
+          "a OK LIST completed\r\n");
+    CHECK(c.say("b LSUB \"\" *\r\n") ==
+          "* LSUB () \".\" \"Drafts\"\r\n* LSUB () \".\" \"Junk\"\r\n"
+          "* LSUB () \".\" \"Sent\"\r\n* LSUB () \".\" \"Trash\"\r\nb OK LSUB completed\r\n");
+    CHECK(c.say("c DELETE Junk\r\n") == "c OK DELETE completed\r\n");
+  }
+  // Not a new user any more: what they deleted stays deleted.
+  Client c(dir.path(), s);
+  c.login();
+  CHECK(c.say("a LIST \"\" J*\r\n") == "a OK LIST completed\r\n");
+}
+
+TEST_CASE("imap_special_use_folders values", "[imapd][special-use]") {
+  auto ok = parse_special_use({"Gesendet=\\sent", "Archiv.2024=\\Archive"});
+  REQUIRE(ok);
+  CHECK(special_use_of(*ok, "Gesendet") == "\\Sent");
+  CHECK(special_use_of(*ok, "Archiv.2024") == "\\Archive");
+  CHECK(special_use_of(*ok, "INBOX").empty());
+  for (std::vector<std::string> bad : {std::vector<std::string>{"Sent"}, {"Sent=\\Bogus"},
+                                       {"../x=\\Sent"}, {"a*=\\Sent"},
+                                       {"Sent=\\Sent", "Other=\\Sent"},
+                                       {"Sent=\\Sent", "Sent=\\Trash"}}) {
+    INFO(bad[0]);
+    CHECK_FALSE(parse_special_use(bad));
+  }
 }
