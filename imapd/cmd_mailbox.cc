@@ -72,45 +72,56 @@ void Session::cmd_unsubscribe(Command& c) {
 
 // STATUS reads the folder without claiming its new messages: RECENT counts
 // those no session has seen yet (still in new/).
-void Session::cmd_status(Command& c) {
-  if (c.args.size() != 2 || !c.args[1].is_list() || c.args[1].items.empty())
-    return bad(c.tag, "STATUS needs a mailbox name and a list of items");
-  std::string name;
-  if (!mailbox_arg(c.tag, c.args[0], name, false)) return;
-  enum Item { messages, recent, uidnext, uidvalidity, unseen };
-  std::vector<Item> items;
-  for (const Value& v : c.args[1].items) {
-    if (v.is("MESSAGES")) items.push_back(messages);
-    else if (v.is("RECENT")) items.push_back(recent);
-    else if (v.is("UIDNEXT")) items.push_back(uidnext);
-    else if (v.is("UIDVALIDITY")) items.push_back(uidvalidity);
-    else if (v.is("UNSEEN")) items.push_back(unseen);
-    else return bad(c.tag, "Unknown STATUS item");
+std::optional<std::vector<Session::StatusItem>> Session::status_items(const Value& list) {
+  if (!list.is_list() || list.items.empty()) return std::nullopt;
+  std::vector<StatusItem> items;
+  for (const Value& v : list.items) {
+    if (v.is("MESSAGES")) items.push_back(StatusItem::messages);
+    else if (v.is("RECENT")) items.push_back(StatusItem::recent);
+    else if (v.is("UIDNEXT")) items.push_back(StatusItem::uidnext);
+    else if (v.is("UIDVALIDITY")) items.push_back(StatusItem::uidvalidity);
+    else if (v.is("UNSEEN")) items.push_back(StatusItem::unseen);
+    else return std::nullopt;
   }
+  return items;
+}
+
+Result<std::string> Session::status_line(const std::string& name,
+                                         const std::vector<StatusItem>& items) {
   auto folder = store_->folder(name);
-  if (!folder) return store_error(c.tag, folder.error(), "STATUS");
-  if (auto r = folder->sync(mailstore::SyncMode::keep_new); !r)
-    return store_error(c.tag, r.error(), "STATUS");
+  if (!folder) return std::move(folder).error();
+  if (auto r = folder->sync(mailstore::SyncMode::keep_new); !r) return std::move(r).error();
   const mailstore::Snapshot& snap = folder->snapshot();
   std::string out;
-  for (Item i : items) {
+  for (StatusItem i : items) {
     if (!out.empty()) out += ' ';
     std::size_t n = 0;
     switch (i) {
-      case messages: out += cat("MESSAGES ", snap.messages.size()); break;
-      case recent:
+      case StatusItem::messages: out += cat("MESSAGES ", snap.messages.size()); break;
+      case StatusItem::recent:
         for (const auto& m : snap.messages) n += m.in_new;
         out += cat("RECENT ", n);
         break;
-      case uidnext: out += cat("UIDNEXT ", snap.uidnext); break;
-      case uidvalidity: out += cat("UIDVALIDITY ", snap.uidvalidity); break;
-      case unseen:
+      case StatusItem::uidnext: out += cat("UIDNEXT ", snap.uidnext); break;
+      case StatusItem::uidvalidity: out += cat("UIDVALIDITY ", snap.uidvalidity); break;
+      case StatusItem::unseen:
         for (const auto& m : snap.messages) n += !(m.flags & mailstore::kSeen);
         out += cat("UNSEEN ", n);
         break;
     }
   }
-  untagged(cat("* STATUS ", mailbox_astring(name), " (", out, ")"));
+  return cat("* STATUS ", mailbox_astring(name), " (", out, ")");
+}
+
+void Session::cmd_status(Command& c) {
+  if (c.args.size() != 2) return bad(c.tag, "STATUS needs a mailbox name and a list of items");
+  std::string name;
+  if (!mailbox_arg(c.tag, c.args[0], name, false)) return;
+  auto items = status_items(c.args[1]);
+  if (!items) return bad(c.tag, "Unknown STATUS item");
+  auto line = status_line(name, *items);
+  if (!line) return store_error(c.tag, line.error(), "STATUS");
+  untagged(*line);
   finish(c.tag, "OK", "STATUS completed");
 }
 

@@ -255,7 +255,7 @@ std::string Session::capabilities() const {
     caps += s_.tls_active || s_.plaintext_auth ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";
     return caps;
   }
-  return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE APPENDLIMIT=",
+  return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS APPENDLIMIT=",
              s_.limits.max_literal);
 }
 

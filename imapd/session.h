@@ -129,6 +129,11 @@ class Session {
   const std::string& user() const { return user_; }
   std::size_t bad_commands() const { return bad_; }
 
+  // STATUS items (RFC 3501 6.3.10), for STATUS and LIST-STATUS: the items
+  // of a list, or nullopt when it is not one or holds an unknown item.
+  enum class StatusItem { messages, recent, uidnext, uidvalidity, unseen };
+  static std::optional<std::vector<StatusItem>> status_items(const Value& list);
+
  private:
   using Handler = void (Session::*)(Command&);
   struct Verb {
@@ -183,6 +188,7 @@ class Session {
   void cmd_list(Command& c);
   void cmd_lsub(Command& c);
   void cmd_status(Command& c);
+  Result<std::string> status_line(const std::string& name, const std::vector<StatusItem>& items);
   void cmd_append(Command& c);
   // Selecting (cmd_select.cc).
   void cmd_select(Command& c);

@@ -158,7 +158,7 @@ TEST_CASE("greeting and capabilities follow TLS and the plaintext setting", "[im
   CHECK(c.say("f STARTTLS\r\n") == "f BAD TLS is already active\r\n");
   CHECK(c.login() ==
         "L OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE "
-        "UNSELECT CHILDREN SPECIAL-USE APPENDLIMIT=100000] Logged in\r\n");
+        "UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS APPENDLIMIT=100000] Logged in\r\n");
   CHECK(c.session.user() == "alice");
 }
 
@@ -651,4 +651,37 @@ TEST_CASE("imap_special_use_folders values", "[imapd][special-use]") {
     INFO(bad[0]);
     CHECK_FALSE(parse_special_use(bad));
   }
+}
+
+TEST_CASE("LIST-EXTENDED and LIST-STATUS", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Settings s = settings();
+  s.special_use = *parse_special_use({"Sent=\\Sent"});
+  Client c(dir.path(), s);
+  c.login();
+  c.say("a CREATE Lists.a\r\nb CREATE Work\r\nc SUBSCRIBE Lists.a\r\nd SUBSCRIBE Gone\r\n");
+  c.append("Work", kMsg1);
+  CHECK(c.say("e LIST (SUBSCRIBED) \"\" *\r\n") ==
+        "* LIST (\\NonExistent \\HasNoChildren \\Subscribed) \".\" \"Gone\"\r\n"
+        "* LIST (\\HasNoChildren \\Subscribed) \".\" \"Lists.a\"\r\n"
+        "* LIST (\\HasNoChildren \\Subscribed \\Sent) \".\" \"Sent\"\r\n"
+        "e OK LIST completed\r\n");
+  CHECK(c.say("f LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %\r\n") ==
+        "* LIST (\\NonExistent \\HasNoChildren \\Subscribed) \".\" \"Gone\"\r\n"
+        "* LIST (\\Noselect \\HasChildren) \".\" \"Lists\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+        "* LIST (\\HasNoChildren \\Subscribed \\Sent) \".\" \"Sent\"\r\n"
+        "f OK LIST completed\r\n");
+  CHECK(c.say("g LIST (SPECIAL-USE) \"\" *\r\n") ==
+        "* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"\r\ng OK LIST completed\r\n");
+  CHECK(stable(c.say("h LIST \"\" (Work INBOX) RETURN (SUBSCRIBED STATUS (MESSAGES UIDVALIDITY))\r\n")) ==
+        "* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n"
+        "* STATUS \"INBOX\" (MESSAGES 0 UIDVALIDITY V)\r\n"
+        "* LIST (\\HasNoChildren) \".\" \"Work\"\r\n"
+        "* STATUS \"Work\" (MESSAGES 1 UIDVALIDITY V)\r\n"
+        "h OK LIST completed\r\n");
+  CHECK(c.say("i LIST (RECURSIVEMATCH) \"\" *\r\n") ==
+        "i BAD RECURSIVEMATCH needs another selection option\r\n");
+  CHECK(c.say("j LIST (BOGUS) \"\" *\r\n") == "j BAD Unknown LIST selection option\r\n");
+  CHECK(c.say("k LIST \"\" * RETURN (STATUS (BOGUS))\r\n") == "k BAD Unknown STATUS item\r\n");
+  CHECK(c.say("l LIST \"\" * RETURN\r\n") == "l BAD Invalid LIST return options\r\n");
 }
