@@ -194,11 +194,12 @@ def posthorn(base, maildir):
         "auth_password_maps": f"texthash:{files / 'passwd'}",
         "imap_plaintext_auth": "yes",
     }
-    if os.geteuid() == 0:
-        main.update(mail_owner="nobody", setgid_group="nogroup")
+    if os.geteuid() == 0:  # imapd becomes the mailbox owner after the login
+        main.update(mail_owner="nobody", setgid_group="nogroup",
+                    virtual_uid_maps="static:65534", virtual_gid_maps="static:65534")
         chown_tree(mail, 65534, 65534)
     (d / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
-    (d / "master.cf").write_text(f"127.0.0.1:{port} inet n - n - - imapd\nauth unix - - n - - auth\n")
+    (d / "master.cf").write_text(f"127.0.0.1:{port} inet n n n - - imapd\nauth unix - - n - - auth\n")
     cmd = [str(BUILD / "bin" / "posthorn"), "-c", str(d)]
     lock = d / "data" / "master.lock"
     return (lambda: (subprocess.run(cmd + ["start"], check=True, capture_output=True),

@@ -8,10 +8,11 @@ namespace posthorn::imapd {
 namespace {
 
 // A FETCH stops producing above kOutputHigh octets of unsent output and goes
-// on below kOutputLow. The poll is short: loopback and LAN clients empty
-// the buffer within a millisecond or two.
-constexpr std::size_t kOutputHigh = 1024 * 1024;
-constexpr std::size_t kOutputLow = 256 * 1024;
+// on below kOutputLow. The window is wide enough that the millisecond poll
+// does not idle a fast client (loopback empties a megabyte in well under
+// a millisecond), and small enough to bound a session's memory.
+constexpr std::size_t kOutputHigh = 4 * 1024 * 1024;
+constexpr std::size_t kOutputLow = 1024 * 1024;
 constexpr std::chrono::milliseconds kDrainPoll{1};
 
 }  // namespace

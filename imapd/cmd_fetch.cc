@@ -3,7 +3,9 @@
 // Steps: parse the set and the items; when a body item without PEEK is
 // asked for, set \Seen on the unseen messages in one store() (one folder
 // lock, not one per message); then answer message by message, reading a
-// message's file only when an item needs its octets. Messages expunged by
+// message's file only when an item needs its octets (ENVELOPE, BODY and
+// BODYSTRUCTURE come from imapd/fetch_cache.h when they were made before;
+// ENVELOPE and header sections need only the header). Messages expunged by
 // another session meanwhile are left out and the tagged OK carries
 // [EXPUNGEISSUED] (RFC 9051 7.1).
 #include <unistd.h>
@@ -57,10 +59,31 @@ void literal(std::string& out, std::string_view s) {
 }
 
 // One message's response line(s), from what the items need.
+// The cache kind of an item whose string can be kept across sessions.
+std::optional<FetchCache::Kind> cached_kind(K k) {
+  switch (k) {
+    case K::envelope: return FetchCache::Kind::envelope;
+    case K::body: return FetchCache::Kind::body;
+    case K::bodystructure: return FetchCache::Kind::bodystructure;
+    default: return std::nullopt;
+  }
+}
+
+// What of message `uid` must be read for `items`, the cache considered.
+FetchData data_needed(const std::vector<FetchItem>& items, FetchCache& cache, std::uint32_t uid) {
+  FetchData need = FetchData::none;
+  for (const FetchItem& it : items) {
+    if (it.data == FetchData::none) continue;
+    if (auto k = cached_kind(it.kind); k && cache.find(uid, *k)) continue;
+    need = std::max(need, it.data);
+  }
+  return need;
+}
+
 class Responder {
  public:
-  Responder(const mailstore::Message& m, std::string_view data, bool recent)
-      : m_(m), data_(data), recent_(recent) {}
+  Responder(const mailstore::Message& m, std::string_view data, bool recent, FetchCache& cache)
+      : m_(m), data_(data), recent_(recent), cache_(cache) {}
 
   void item(const FetchItem& it, std::string& out) {
     switch (it.kind) {
@@ -77,13 +100,17 @@ class Responder {
         out += "RFC822.SIZE " + std::to_string(m_.vsize);
         break;
       case K::envelope:
-        out += "ENVELOPE " + mime::envelope(parsed());
+        out += "ENVELOPE ";
+        out += cached(FetchCache::Kind::envelope, [&] { return mime::envelope(parsed()); });
         break;
       case K::body:
-        out += "BODY " + mime::body_structure(parsed(), false);
+        out += "BODY ";
+        out += cached(FetchCache::Kind::body, [&] { return mime::body_structure(parsed(), false); });
         break;
       case K::bodystructure:
-        out += "BODYSTRUCTURE " + mime::body_structure(parsed(), true);
+        out += "BODYSTRUCTURE ";
+        out += cached(FetchCache::Kind::bodystructure,
+                      [&] { return mime::body_structure(parsed(), true); });
         break;
       case K::rfc822:
         out += "RFC822 ";
@@ -109,6 +136,15 @@ class Responder {
     mime::SectionSpec s;
     s.text = t;
     return s;
+  }
+
+  // From the cache, or made now and kept there.
+  template <class Make>
+  std::string cached(FetchCache::Kind kind, Make make) {
+    if (auto hit = cache_.find(m_.uid, kind)) return std::string(*hit);
+    std::string v = make();
+    cache_.add(m_.uid, kind, v);
+    return v;
   }
 
   const mime::Message& parsed() {
@@ -147,6 +183,7 @@ class Responder {
   const mailstore::Message& m_;
   std::string_view data_;
   bool recent_;
+  FetchCache& cache_;
   std::optional<mime::Message> parsed_;
 };
 
@@ -196,9 +233,11 @@ bool Session::run_fetch() {
     }
     mailstore::Message m = *mp;  // reading the file may rescan the folder
     std::string data;
-    if (j.req.needs_data) {
-      auto d = j.req.header_only ? read_head(view_->folder(), m.uid)
-                                 : view_->folder().read_message(m.uid);
+    FetchData need = j.req.needs_data ? data_needed(j.req.items, view_->cache(), m.uid)
+                                      : FetchData::none;
+    if (need != FetchData::none) {
+      auto d = need == FetchData::header ? read_head(view_->folder(), m.uid)
+                                         : view_->folder().read_message(m.uid);
       if (!d) {
         if (d.error().code == Errc::not_found) {
           j.expunged = true;
@@ -212,7 +251,7 @@ bool Session::run_fetch() {
     }
     bool seen_now = std::binary_search(j.seen_now.begin(), j.seen_now.end(), m.uid);
     if (seen_now) m.flags |= mailstore::kSeen;
-    Responder r(m, data, view_->at(seq).recent);
+    Responder r(m, data, view_->at(seq).recent, view_->cache());
     out_ += "* " + std::to_string(seq) + " FETCH (";
     bool first = true;
     for (const FetchItem& it : j.req.items) {
@@ -229,6 +268,7 @@ bool Session::run_fetch() {
     if (seen_now || j.req.has(K::flags)) view_->reported(seq, m.flags, m.keyword_bits);
     if (out_.size() >= kFetchFlushAt) flush();
   }
+  view_->cache().flush();
   std::string tag = std::move(j.tag);
   bool expunged = j.expunged, failed = j.failed;
   uid_ = j.uid;

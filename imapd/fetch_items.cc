@@ -96,22 +96,22 @@ Result<void> add_item(const Value& v, FetchRequest& req) {
   using T = mime::SectionSpec::Text;
   switch (item.kind) {
     case K::flags: case K::uid: case K::internaldate: case K::rfc822_size: break;
-    case K::envelope: case K::rfc822_header: req.needs_data = true; break;
+    case K::envelope: case K::rfc822_header: item.data = FetchData::header; break;
     case K::rfc822: case K::rfc822_text:
       req.sets_seen = true;
-      req.needs_data = true;
-      req.header_only = false;
+      item.data = FetchData::all;
       break;
     case K::section:
       req.sets_seen |= !item.peek;
-      req.needs_data = true;
-      if (!item.spec.part.empty() ||
-          (item.spec.text != T::header && item.spec.text != T::header_fields &&
-           item.spec.text != T::header_fields_not))
-        req.header_only = false;
+      item.data = item.spec.part.empty() &&
+                          (item.spec.text == T::header || item.spec.text == T::header_fields ||
+                           item.spec.text == T::header_fields_not)
+                      ? FetchData::header
+                      : FetchData::all;
       break;
-    default: req.needs_data = true; req.header_only = false; break;
+    default: item.data = FetchData::all; break;
   }
+  if (item.data != FetchData::none) req.needs_data = true;
   req.items.push_back(std::move(item));
   return {};
 }

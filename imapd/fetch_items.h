@@ -19,12 +19,16 @@
 
 namespace posthorn::imapd {
 
+// What an item needs of the message's octets.
+enum class FetchData { none, header, all };
+
 struct FetchItem {
   enum class Kind {
     flags, uid, internaldate, rfc822_size, envelope, body, bodystructure,
     rfc822, rfc822_header, rfc822_text, section,
   };
   Kind kind = Kind::flags;
+  FetchData data = FetchData::none;
   // Kind::section:
   mime::SectionSpec spec;
   bool peek = false;
@@ -36,7 +40,6 @@ struct FetchItem {
 struct FetchRequest {
   std::vector<FetchItem> items;
   bool needs_data = false;    // the message's octets must be read
-  bool header_only = true;    // ... but only its header section (ENVELOPE, HEADER)
   bool sets_seen = false;     // a non-PEEK body item: \Seen is set
   bool has(FetchItem::Kind k) const;
 };

@@ -21,7 +21,15 @@ Result<std::unique_ptr<MailboxView>> MailboxView::open(mailstore::Folder folder,
     v->msgs_.push_back({m.uid, m.flags, m.keyword_bits, m.recent});
   v->highest_uid_ = v->msgs_.empty() ? 0 : v->msgs_.back().uid;
   v->announced_ = v->keyword_names();
+  v->cache_ = std::make_unique<FetchCache>(v->folder_.dir(), v->uidvalidity_);
   return v;
+}
+
+MailboxView::~MailboxView() {
+  if (!cache_ || !cache_->loaded()) return;
+  std::vector<std::uint32_t> live;
+  for (const auto& m : folder_.snapshot().messages) live.push_back(m.uid);
+  cache_->compact(live);
 }
 
 std::uint32_t MailboxView::recent() const {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "imapd/fetch_cache.h"
 #include "lib/base/result.h"
 #include "lib/mailstore/folder.h"
 
@@ -38,7 +39,9 @@ class MailboxView {
   // \Recent messages) and numbers its messages. Errors: those of sync().
   static Result<std::unique_ptr<MailboxView>> open(mailstore::Folder folder, bool read_only);
 
+  ~MailboxView();  // compacts the fetch cache when it is mostly dead
   mailstore::Folder& folder() { return folder_; }
+  FetchCache& cache() { return *cache_; }
   bool read_only() const { return read_only_; }
   std::uint32_t uidvalidity() const { return uidvalidity_; }
   std::uint32_t exists() const { return static_cast<std::uint32_t>(msgs_.size()); }
@@ -79,6 +82,7 @@ class MailboxView {
   std::uint32_t highest_uid_ = 0;  // the largest UID ever numbered
   std::vector<ViewMessage> msgs_;
   std::vector<std::string> announced_;  // keywords named in the last FLAGS response
+  std::unique_ptr<FetchCache> cache_;
 };
 
 }  // namespace posthorn::imapd

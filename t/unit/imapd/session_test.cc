@@ -12,6 +12,7 @@
 
 #include "imapd/format.h"
 #include "imapd/search.h"
+#include "lib/base/file.h"
 #include "lib/mailstore/store.h"
 #include "t/unit/support/temp_dir.h"
 
@@ -684,4 +685,29 @@ TEST_CASE("LIST-EXTENDED and LIST-STATUS", "[imapd][session]") {
   CHECK(c.say("j LIST (BOGUS) \"\" *\r\n") == "j BAD Unknown LIST selection option\r\n");
   CHECK(c.say("k LIST \"\" * RETURN (STATUS (BOGUS))\r\n") == "k BAD Unknown STATUS item\r\n");
   CHECK(c.say("l LIST \"\" * RETURN\r\n") == "l BAD Invalid LIST return options\r\n");
+}
+
+TEST_CASE("ENVELOPE and BODYSTRUCTURE come from the cache in later sessions", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  {
+    Client c(dir.path());
+    c.login();
+    c.append("INBOX", kMsg1);
+    c.say("s SELECT INBOX\r\n");
+    CHECK(c.say("f FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n").find("\"Hello\"") != std::string::npos);
+  }
+  // Another program rewrites the file behind UID 1 (which it must never do):
+  // a later session answers from the cache, so it does not read the file.
+  auto cur = dir / "alice" / "cur";
+  for (const auto& e : std::filesystem::directory_iterator(cur))
+    REQUIRE(write_file_durable(e.path(), "Subject: changed\r\n\r\nx\r\n"));
+  Client c(dir.path());
+  c.login();
+  c.say("s SELECT INBOX\r\n");
+  std::string r = c.say("f FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n");
+  CHECK(r.find("\"Hello\"") != std::string::npos);
+  CHECK(r.find("changed") == std::string::npos);
+  // Header sections are never cached.
+  CHECK(c.say("g FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n").find("Subject: changed") !=
+        std::string::npos);
 }
