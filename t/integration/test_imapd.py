@@ -695,3 +695,198 @@ SyncState *
     assert remote_state(c, "INBOX") == want_inbox
     assert local_state(local / "INBOX") == want_inbox
     c.logout()
+
+
+# --- BODYSTRUCTURE of nasty messages, checked against RFC 3501's grammar ---------------
+
+class Grammar:
+    """A strict reader of RFC 3501 (9) body and envelope: raises on anything
+    the grammar does not allow."""
+
+    def __init__(self, data):
+        self.s, self.i = data, 0
+
+    def fail(self, what):
+        raise AssertionError(f"{what} at {self.i}: {self.s[self.i:self.i + 60]!r}")
+
+    def peek(self, text):
+        return self.s.startswith(text, self.i)
+
+    def take(self, text):
+        if not self.peek(text):
+            self.fail(f"expected {text!r}")
+        self.i += len(text)
+
+    def sp(self):
+        self.take(b" ")
+
+    def number(self):
+        m = re.compile(rb"\d+").match(self.s, self.i)
+        if not m:
+            self.fail("expected a number")
+        self.i = m.end()
+        return int(m.group())
+
+    def string(self):
+        if self.peek(b'"'):
+            m = re.compile(rb'"((?:[^"\\\r\n]|\\["\\])*)"').match(self.s, self.i)
+            if not m:
+                self.fail("bad quoted string")
+            self.i = m.end()
+            return m.group(1)
+        m = re.compile(rb"\{(\d+)\}\r\n").match(self.s, self.i)
+        if not m:
+            self.fail("expected a string")
+        n = int(m.group(1))
+        self.i = m.end() + n
+        return self.s[m.end():self.i]
+
+    def nstring(self):
+        if self.peek(b"NIL"):
+            self.i += 3
+            return None
+        return self.string()
+
+    def param_list(self):  # body-fld-param
+        if self.peek(b"NIL"):
+            self.i += 3
+            return
+        self.take(b"(")
+        self.string(); self.sp(); self.string()
+        while self.peek(b" "):
+            self.sp(); self.string(); self.sp(); self.string()
+        self.take(b")")
+
+    def address_list(self):
+        if self.peek(b"NIL"):
+            self.i += 3
+            return
+        self.take(b"(")
+        while True:
+            self.take(b"(")
+            for k in range(4):
+                if k:
+                    self.sp()
+                self.nstring()
+            self.take(b")")
+            if self.peek(b")"):
+                break
+        self.take(b")")
+
+    def envelope(self):
+        self.take(b"(")
+        self.nstring(); self.sp(); self.nstring()
+        for _ in range(6):
+            self.sp(); self.address_list()
+        self.sp(); self.nstring(); self.sp(); self.nstring()
+        self.take(b")")
+
+    def fields(self):  # body-fields
+        self.param_list(); self.sp(); self.nstring(); self.sp(); self.nstring(); self.sp()
+        self.string(); self.sp(); self.number()
+
+    def dsp_lang_loc(self):  # [SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc]]]
+        if not self.peek(b" "):
+            return
+        self.sp()
+        if self.peek(b"NIL"):
+            self.i += 3
+        else:
+            self.take(b"("); self.string(); self.sp(); self.param_list(); self.take(b")")
+        if not self.peek(b" "):
+            return
+        self.sp()
+        if self.peek(b"("):
+            self.take(b"("); self.string()
+            while self.peek(b" "):
+                self.sp(); self.string()
+            self.take(b")")
+        else:
+            self.nstring()
+        if self.peek(b" "):
+            self.sp(); self.nstring()
+
+    def body(self, depth=0):
+        assert depth < 200, "nested too deep"
+        self.take(b"(")
+        if self.peek(b"("):  # body-type-mpart
+            while self.peek(b"("):
+                self.body(depth + 1)
+            self.sp(); self.string()
+            if self.peek(b" "):
+                self.sp(); self.param_list(); self.dsp_lang_loc()
+        else:
+            media = self.string().upper()
+            self.sp()
+            sub = self.string().upper()
+            self.sp(); self.fields()
+            if media == b"MESSAGE" and sub == b"RFC822":
+                self.sp(); self.envelope(); self.sp(); self.body(depth + 1); self.sp(); self.number()
+            elif media == b"TEXT":
+                self.sp(); self.number()
+            if self.peek(b" "):  # body-ext-1part
+                self.sp(); self.nstring(); self.dsp_lang_loc()
+        self.take(b")")
+
+    def check(self, what):
+        if what == b"ENVELOPE":
+            self.envelope()
+        else:
+            self.body()
+        if self.i != len(self.s):
+            self.fail("trailing data")
+
+
+NASTY = {
+    "no content-type": b"Subject: plain\r\n\r\nbody\r\n",
+    "no header at all": b"just a body without header\r\n",
+    "no body": b"Subject: head only",
+    "missing boundary": b"Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\npart\r\n--x--\r\n",
+    "wrong boundary": b'Content-Type: multipart/mixed; boundary="y"\r\n\r\n--x\r\n\r\npart\r\n',
+    "no close delimiter": b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+                          b"Content-Type: text/html\r\n\r\n<p>x\r\n--b\r\n\r\nlast\r\n",
+    "empty parts": b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n--b\r\n\r\n--b--\r\n",
+    "deep nesting": b"".join(b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i)
+                             for i in range(150)) + b"\r\ninnermost\r\n",
+    "rfc822 inside": b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                     b"Content-Type: message/rfc822\r\n\r\nFrom: <x@y>\r\nTo: ,,, ;@\r\n"
+                     b"Subject: inner\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n"
+                     b"--d\r\n\r\nSubject: digest part\r\n\r\nx\r\n--d--\r\n--b--\r\n",
+    "rfc2231 and dispositions": b"Content-Type: application/pdf; name*0*=utf-8''na%C3%AFve;"
+                                b" name*1=\".pdf\"\r\nContent-Disposition: attachment; filename*="
+                                b"iso-8859-1''r%E9sum%E9.pdf; size=12\r\nContent-Language: en, de\r\n"
+                                b"Content-Location: http://x/\r\nContent-ID: <a@b>\r\n"
+                                b"Content-Description: \"quoted\" \\ back\r\n\r\nJVBERi0=\r\n",
+    "broken content-type": b"Content-Type: ;;;=\"\r\nContent-Transfer-Encoding: \r\n\r\nx\r\n",
+    "8-bit header": "Subject: caf\u00e9\r\nFrom: J\u00fcrgen <j@x.example>\r\n\r\nx\r\n".encode(),
+    "bare LF and CR": b"Subject: lf\n\nline\rwith CR\nand LF\n",
+    "groups and junk": b"From: undisclosed-recipients:;\r\nTo: a@b, \"q\\\"x\" <c@d>, (comment) e@f, "
+                       b"Group: g@h, i@j;\r\nCc: <<<>>>\r\nDate: yesterday\r\n\r\nx\r\n",
+    "huge header line": b"Subject: " + b"x" * 20000 + b"\r\n\r\nbody\r\n",
+}
+
+
+def test_bodystructure_of_nasty_messages_follows_the_grammar(imap):
+    m = imap()
+    m.deliver("alice@example.org", *NASTY.values())
+    r = m.raw()
+    lines, tagged = r.cmd("SELECT INBOX")
+    assert f"* {len(NASTY)} EXISTS\r\n".encode() in lines
+    for what in (b"BODYSTRUCTURE", b"BODY", b"ENVELOPE"):
+        lines, tagged = r.cmd(f"FETCH 1:* {what.decode()}")
+        assert tagged.split()[1] == b"OK"
+        assert len(lines) == len(NASTY)
+        for name, line in zip(NASTY, lines):
+            m_ = re.match(rb"\* (\d+) FETCH \(" + what + rb" ", line)
+            assert m_, (name, line[:80])
+            inner = line[m_.end():-3]  # without ")\r\n"
+            try:
+                Grammar(inner).check(what)
+            except AssertionError as e:
+                raise AssertionError(f"{name}: {what.decode()}: {e}") from None
+    # And each part that BODYSTRUCTURE names can be fetched.
+    lines, tagged = r.cmd("FETCH 9 (BODY.PEEK[1] BODY.PEEK[1.HEADER] BODY.PEEK[1.1.MIME] "
+                          "BODY.PEEK[1.1.TEXT])")
+    assert tagged.split()[1] == b"OK"
+    assert b"Subject: inner" in lines[0] and b"Subject: digest part" in lines[0]
+    r.close()
