@@ -21,6 +21,7 @@
 #include "lib/mime/imap.h"
 #include "lib/mime/message.h"
 #include "lib/mime/section.h"
+#include "lib/mime/transfer.h"
 
 namespace posthorn::imapd {
 namespace {
@@ -52,6 +53,8 @@ Result<std::string> read_head(mailstore::Folder& folder, std::uint32_t uid) {
 }
 
 void literal(std::string& out, std::string_view s) {
+  // A NUL can only travel in a literal8 (RFC 3516), which BINARY may send.
+  if (s.find('\0') != std::string_view::npos) out += '~';
   out += '{';
   out += std::to_string(s.size());
   out += "}\r\n";
@@ -84,6 +87,8 @@ class Responder {
  public:
   Responder(const mailstore::Message& m, std::string_view data, bool recent, FetchCache& cache)
       : m_(m), data_(data), recent_(recent), cache_(cache) {}
+
+  bool unknown_cte = false;  // a BINARY item met an encoding it cannot undo
 
   void item(const FetchItem& it, std::string& out) {
     switch (it.kind) {
@@ -128,6 +133,20 @@ class Responder {
         out += it.name + " ";
         section(it.spec, it.origin, it.count, out);
         break;
+      case K::binary:
+      case K::binary_size: {
+        out += it.name + " ";
+        auto d = binary(it.spec);
+        if (!d) {
+          unknown_cte = d.error().code == Errc::unsupported;
+          out += it.kind == K::binary_size ? "0" : "NIL";
+        } else if (it.kind == K::binary_size) {
+          out += std::to_string(d->size());
+        } else {
+          literal(out, it.origin ? mime::partial(*d, *it.origin, it.count) : std::string_view(*d));
+        }
+        break;
+      }
     }
   }
 
@@ -136,6 +155,24 @@ class Responder {
     mime::SectionSpec s;
     s.text = t;
     return s;
+  }
+
+  // A part's content with its Content-Transfer-Encoding undone (RFC 3516),
+  // line breaks as CRLF. Errors: Errc::not_found (no such part),
+  // Errc::unsupported (an encoding other than 7bit, 8bit, binary, base64,
+  // quoted-printable). A multipart or message part is sent as BODY would.
+  Result<std::string> binary(const mime::SectionSpec& spec) {
+    if (spec.part.empty()) return mime::to_crlf(data_);
+    auto idx = mime::section_part(parsed(), spec.part);
+    if (!idx) return idx.error();
+    const mime::Part& p = parsed().parts[*idx];
+    std::string_view raw = parsed().body(p);
+    if (p.is_multipart() || p.is_message()) return mime::to_crlf(raw);
+    const std::string& e = p.encoding;
+    if (e == "7bit" || e == "8bit" || e == "binary") return mime::to_crlf(raw);
+    if (e == "base64") return mime::base64_decode(raw).data;
+    if (e == "quoted-printable") return mime::qp_decode(mime::to_crlf(raw)).data;
+    return make_error(Errc::unsupported, "unknown Content-Transfer-Encoding");
   }
 
   // From the cache, or made now and kept there.
@@ -251,7 +288,7 @@ bool Session::run_fetch() {
     }
     bool seen_now = std::binary_search(j.seen_now.begin(), j.seen_now.end(), m.uid);
     if (seen_now) m.flags |= mailstore::kSeen;
-    Responder r(m, data, view_->at(seq).recent, view_->cache());
+    Responder r(m, data, view_->shows_recent(seq), view_->cache());
     out_ += "* " + std::to_string(seq) + " FETCH (";
     bool first = true;
     for (const FetchItem& it : j.req.items) {
@@ -266,14 +303,16 @@ bool Session::run_fetch() {
     }
     out_ += ")\r\n";
     if (seen_now || j.req.has(K::flags)) view_->reported(seq, m.flags, m.keyword_bits);
+    if (r.unknown_cte) j.unknown_cte = true;
     if (out_.size() >= kFetchFlushAt) flush();
   }
   view_->cache().flush();
   std::string tag = std::move(j.tag);
-  bool expunged = j.expunged, failed = j.failed;
+  bool expunged = j.expunged, failed = j.failed, unknown_cte = j.unknown_cte;
   uid_ = j.uid;
   fetch_.reset();
   if (failed) finish(tag, "NO", "[UNAVAILABLE] Some messages could not be read");
+  else if (unknown_cte) finish(tag, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
   else if (expunged) finish(tag, "OK", "[EXPUNGEISSUED] Some messages were expunged");
   else finish(tag, "OK", "FETCH completed");
   return true;

@@ -153,7 +153,7 @@ void Session::cmd_list(Command& c) {
     add(has_children ? "\\HasChildren" : "\\HasNoChildren");
     if ((r.subscribed || r.ret_subscribed) && subs.count(name)) add("\\Subscribed");
     if (exists && !su.empty()) add(su);
-    std::string line = cat("* LIST (", attrs, ") \"", kSeparator, "\" ", mailbox_astring(name));
+    std::string line = cat("* LIST (", attrs, ") \"", kSeparator, "\" ", mailbox_out(name));
     if (childinfo) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
     untagged(line);
     if (r.ret_status && exists) {
@@ -181,7 +181,7 @@ void Session::cmd_lsub(Command& c) {
       if (shown_below) continue;
     }
     untagged(cat("* LSUB (", node.exists ? "" : "\\Noselect", ") \"", kSeparator, "\" ",
-                 mailbox_astring(name)));
+                 mailbox_out(name)));
   }
   finish(c.tag, "OK", "LSUB completed");
 }

@@ -81,6 +81,8 @@ std::optional<std::vector<Session::StatusItem>> Session::status_items(const Valu
     else if (v.is("UIDNEXT")) items.push_back(StatusItem::uidnext);
     else if (v.is("UIDVALIDITY")) items.push_back(StatusItem::uidvalidity);
     else if (v.is("UNSEEN")) items.push_back(StatusItem::unseen);
+    else if (v.is("SIZE")) items.push_back(StatusItem::size);
+    else if (v.is("DELETED")) items.push_back(StatusItem::deleted);
     else return std::nullopt;
   }
   return items;
@@ -108,9 +110,19 @@ Result<std::string> Session::status_line(const std::string& name,
         for (const auto& m : snap.messages) n += !(m.flags & mailstore::kSeen);
         out += cat("UNSEEN ", n);
         break;
+      case StatusItem::deleted:
+        for (const auto& m : snap.messages) n += (m.flags & mailstore::kTrashed) != 0;
+        out += cat("DELETED ", n);
+        break;
+      case StatusItem::size: {
+        std::uint64_t total = 0;
+        for (const auto& m : snap.messages) total += m.vsize;
+        out += cat("SIZE ", total);
+        break;
+      }
     }
   }
-  return cat("* STATUS ", mailbox_astring(name), " (", out, ")");
+  return cat("* STATUS ", mailbox_out(name), " (", out, ")");
 }
 
 void Session::cmd_status(Command& c) {
@@ -125,9 +137,16 @@ void Session::cmd_status(Command& c) {
   finish(c.tag, "OK", "STATUS completed");
 }
 
-// APPEND mailbox [(flags)] [date-time] message. The message is durable when
-// OK [APPENDUID] is sent. An empty message is refused, as Dovecot does.
+// APPEND mailbox [(flags)] [date-time] message, where the message may also
+// be "UTF8 (literal8)" (RFC 6855 4). The message is durable when OK
+// [APPENDUID] is sent. An empty message is refused, as Dovecot does.
 void Session::cmd_append(Command& c) {
+  if (c.args.size() >= 3 && c.args[c.args.size() - 2].is("UTF8") && c.args.back().is_list() &&
+      c.args.back().items.size() == 1 && c.args.back().items[0].literal) {
+    Value m = std::move(c.args.back().items[0]);
+    c.args.pop_back();
+    c.args.back() = std::move(m);
+  }
   if (c.args.size() < 2 || c.args.size() > 4 || !c.args.back().is_string())
     return bad(c.tag, "APPEND needs a mailbox name and a message");
   std::string name;

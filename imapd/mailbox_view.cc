@@ -108,7 +108,7 @@ Result<void> MailboxView::update(bool rescan, bool allow_expunge, bool with_uid,
     v.keywords = m.keyword_bits;
     out += cat("* ", i + 1, " FETCH (");
     if (with_uid) out += cat("UID ", v.uid, " ");
-    out += cat("FLAGS ", flag_list(m.flags, m.keywords, v.recent), ")\r\n");
+    out += cat("FLAGS ", flag_list(m.flags, m.keywords, v.recent && !rev2_), ")\r\n");
   }
   if (allow_expunge && !gone.empty()) {
     for (auto it = gone.rbegin(); it != gone.rend(); ++it) out += cat("* ", *it, " EXPUNGE\r\n");
@@ -133,7 +133,8 @@ Result<void> MailboxView::update(bool rescan, bool allow_expunge, bool with_uid,
     msgs_.push_back({it->uid, it->flags, it->keyword_bits, it->recent});
   if (msgs_.size() != before) {
     highest_uid_ = msgs_.back().uid;
-    out += cat("* ", msgs_.size(), " EXISTS\r\n* ", recent(), " RECENT\r\n");
+    out += cat("* ", msgs_.size(), " EXISTS\r\n");
+    if (!rev2_) out += cat("* ", recent(), " RECENT\r\n");
   }
   return {};
 }

@@ -52,6 +52,10 @@ class MailboxView {
   std::uint32_t seq_of(std::uint32_t uid) const;
   // The folder's current message for `seq`; nullptr once expunged.
   const mailstore::Message* message(std::uint32_t seq) const;
+  // IMAP4rev2 (RFC 9051) has no \Recent: no RECENT responses, no flag.
+  void set_rev2(bool on) { rev2_ = on; }
+  // Whether `seq` shows \Recent.
+  bool shows_recent(std::uint32_t seq) const { return !rev2_ && msgs_[seq - 1].recent; }
   // The first sequence number without \Seen, or 0.
   std::uint32_t first_unseen() const;
 
@@ -78,6 +82,7 @@ class MailboxView {
 
   mailstore::Folder folder_;
   bool read_only_;
+  bool rev2_ = false;
   std::uint32_t uidvalidity_ = 0;
   std::uint32_t highest_uid_ = 0;  // the largest UID ever numbered
   std::vector<ViewMessage> msgs_;

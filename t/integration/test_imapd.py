@@ -542,6 +542,26 @@ def test_idle_sees_mail_delivered_through_smtp(imap):
     a.close()
 
 
+def test_imap4rev2_enabled_by_a_client(imap):
+    m = imap()
+    m.deliver("alice@example.org", *MESSAGES)
+    r = m.raw()
+    lines, tagged = r.cmd("ENABLE IMAP4rev2")
+    assert lines == [b"* ENABLED IMAP4rev2\r\n"]
+    lines, tagged = r.cmd("SELECT INBOX")
+    assert b'* LIST () "." "INBOX"\r\n' in lines
+    assert not any(b"RECENT" in line for line in lines)
+    lines, _ = r.cmd("UID SEARCH SUBJECT t")  # "two", "three"
+    assert lines == [b'* ESEARCH (TAG "t4") UID ALL 2:3\r\n']
+    lines, _ = r.cmd("FETCH 2 (BINARY.SIZE[2] BINARY.PEEK[2])")
+    assert lines == [b"* 2 FETCH (BINARY.SIZE[2] 13 BINARY[2] {13}\r\n<b>needle</b>)\r\n"]
+    assert r.ok('CREATE "Caf\u00e9"')  # sent as UTF-8
+    assert (m.maildir("alice@example.org") / ".Caf&AOk-").is_dir()
+    lines, _ = r.cmd('LIST "" "Caf*"')
+    assert lines == ['* LIST (\\HasNoChildren) "." "Caf\u00e9"\r\n'.encode()]
+    r.close()
+
+
 # --- hostile input ----------------------------------------------------------------------
 
 def test_hostile_inputs_are_refused_without_a_crash(imap):
