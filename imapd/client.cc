@@ -7,8 +7,13 @@
 namespace posthorn::imapd {
 namespace {
 
-constexpr std::size_t kOutputHigh = 256 * 1024;  // as ConnectionOptions' default
-constexpr std::chrono::milliseconds kDrainPoll{5};
+// A FETCH stops producing above kOutputHigh octets of unsent output and goes
+// on below kOutputLow. The window is wide enough that the millisecond poll
+// does not idle a fast client (loopback empties a megabyte in well under
+// a millisecond), and small enough to bound a session's memory.
+constexpr std::size_t kOutputHigh = 4 * 1024 * 1024;
+constexpr std::size_t kOutputLow = 1024 * 1024;
+constexpr std::chrono::milliseconds kDrainPoll{1};
 
 }  // namespace
 
@@ -31,6 +36,7 @@ Client::Client(event::EventBase& loop, Fd fd, std::string label, std::string add
   event::ConnectionOptions co;
   co.max_line = o_.session.limits.max_line + 2;
   co.output_high = kOutputHigh;
+  co.output_low = kOutputLow;
   co.idle_timeout = o_.timeout;
   Settings s = o_.session;
   s.client_addr = addr_;
@@ -87,7 +93,7 @@ void Client::after_feed() {
 
 void Client::poll_output() {
   if (closed_) return;
-  if (congested()) {
+  if (conn_->output_size() > kOutputLow) {
     drain_timer_.start(kDrainPoll);
     return;
   }

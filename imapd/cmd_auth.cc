@@ -1,59 +1,18 @@
-// imapd/cmd_auth.cc - STARTTLS, LOGIN and AUTHENTICATE PLAIN (RFC 3501 6.2,
-// RFC 4616, RFC 4959 SASL-IR).
+// imapd/cmd_auth.cc - STARTTLS, LOGIN and AUTHENTICATE (RFC 3501 6.2, RFC
+// 4959 SASL-IR) with the SASL mechanisms of lib/auth/sasl.h (PLAIN, LOGIN).
 //
 // Passwords go to the Host's check_password() and nowhere else; the session
-// waits (consumes no input) until the answer comes back.
-//
-// XXX: the PLAIN message is decoded here; lib/auth/sasl.h (strict base64,
-// the SASL exchanges smtpd and pop3d use) replaces this once it is on main.
+// waits (consumes no input) until the answer comes back. A SASL exchange
+// that the client cancels ("*") or garbles (not strict base64) is BAD, as
+// RFC 3501 6.2.2 says; malformed credentials count as a failed login.
 #include <algorithm>
 
 #include "imapd/session.h"
+#include "lib/auth/protocol.h"
+#include "lib/auth/sasl.h"
 #include "lib/base/strings.h"
-#include "lib/mime/transfer.h"
 
 namespace posthorn::imapd {
-namespace {
-
-constexpr std::size_t kMaxLogin = 256;
-constexpr std::size_t kMaxPassword = 1024;
-
-// RFC 4648 base64 with padding and nothing else (no white space).
-std::optional<std::string> strict_base64(std::string_view s) {
-  if (s.size() % 4 != 0) return std::nullopt;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || (c == '=' && i + 2 >= s.size());
-    if (!ok) return std::nullopt;
-  }
-  mime::Decoded d = mime::base64_decode(s);
-  if (!d.clean) return std::nullopt;
-  return std::move(d.data);
-}
-
-struct Plain {
-  std::string login, password;
-};
-
-// RFC 4616: [authzid] NUL authcid NUL passwd. Acting for another user is
-// not supported: an authzid must be empty or the authcid itself.
-std::optional<Plain> parse_plain(std::string_view msg) {
-  std::size_t a = msg.find('\0');
-  if (a == std::string_view::npos) return std::nullopt;
-  std::size_t b = msg.find('\0', a + 1);
-  if (b == std::string_view::npos) return std::nullopt;
-  std::string_view authz = msg.substr(0, a), authc = msg.substr(a + 1, b - a - 1);
-  std::string_view pass = msg.substr(b + 1);
-  if (!authz.empty() && authz != authc) return std::nullopt;
-  if (authc.empty() || authc.size() > kMaxLogin || pass.size() > kMaxPassword) return std::nullopt;
-  if (pass.find('\0') != std::string_view::npos) return std::nullopt;
-  for (unsigned char ch : authc)
-    if (ch < 0x20 || ch == 0x7f) return std::nullopt;
-  return Plain{std::string(authc), std::string(pass)};
-}
-
-}  // namespace
 
 bool Session::plaintext_refused(const std::string& tag) {
   if (s_.tls_active || s_.plaintext_auth) return false;
@@ -83,38 +42,50 @@ void Session::cmd_login(Command& c) {
   if (c.args.size() != 2 || !c.args[0].is_astring() || !c.args[1].is_astring())
     return bad(c.tag, "LOGIN needs a user name and a password");
   if (plaintext_refused(c.tag)) return;
-  if (c.args[0].text.empty() || c.args[0].text.size() > kMaxLogin ||
-      c.args[1].text.size() > kMaxPassword) {
-    login_answered(AuthAnswer{});
-    return;
-  }
+  const std::string& login = c.args[0].text;
+  bool shape_ok = !login.empty() && login.size() <= auth::kMaxLogin &&
+                  c.args[1].text.size() <= auth::kMaxPassword &&
+                  std::none_of(login.begin(), login.end(),
+                               [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
+  if (!shape_ok) return login_answered(AuthAnswer{});  // no table could hold it
   check_login(std::move(c.args[0].text), std::move(c.args[1].text));
 }
 
 void Session::cmd_authenticate(Command& c) {
   if (c.args.empty() || c.args.size() > 2 || !c.args[0].is_atom())
     return bad(c.tag, "AUTHENTICATE needs a mechanism");
-  if (!iequals(c.args[0].text, "PLAIN"))
-    return finish(c.tag, "NO", "[CANNOT] Unsupported authentication mechanism");
+  auto mech = auth::parse_mechanism(c.args[0].text);
+  if (!mech) return finish(c.tag, "NO", "[CANNOT] Unsupported authentication mechanism");
   if (plaintext_refused(c.tag)) return;
-  if (c.args.size() == 2) {
-    // SASL-IR: "=" is an empty initial response, which PLAIN cannot use.
-    if (!c.args[1].is_astring()) return bad(c.tag, "Invalid initial response");
-    if (c.args[1].text == "=") return login_answered(AuthAnswer{});
-    return sasl_response(c.args[1].text);
-  }
-  mode_ = Mode::sasl;
-  out_ += "+ \r\n";
+  if (c.args.size() == 2 && !c.args[1].is_astring()) return bad(c.tag, "Invalid initial response");
+  sasl_ = std::make_unique<auth::Exchange>(*mech);
+  std::optional<std::string_view> initial;
+  if (c.args.size() == 2) initial = c.args[1].text;
+  sasl_step(sasl_->start(initial));
 }
 
-void Session::sasl_response(std::string_view line) {
+void Session::sasl_response(std::string_view line) { sasl_step(sasl_->respond(line)); }
+
+void Session::sasl_step(auth::Step step) {
   mode_ = Mode::command;
-  if (line == "*") return bad(tag_, "Authentication cancelled");
-  auto decoded = strict_base64(line);
-  if (!decoded) return bad(tag_, "Invalid base64 data");
-  auto plain = parse_plain(*decoded);
-  if (!plain) return login_answered(AuthAnswer{});
-  check_login(std::move(plain->login), std::move(plain->password));
+  switch (step.kind) {
+    case auth::Step::challenge:
+      mode_ = Mode::sasl;
+      out_ += cat("+ ", step.text, "\r\n");
+      return;
+    case auth::Step::credentials:
+      sasl_.reset();
+      return check_login(std::move(step.creds.login), std::move(step.creds.password));
+    case auth::Step::cancelled:
+      sasl_.reset();
+      return bad(tag_, "Authentication cancelled");
+    case auth::Step::bad_base64:
+      sasl_.reset();
+      return bad(tag_, "Invalid base64 data");
+    case auth::Step::malformed:
+      sasl_.reset();
+      return login_answered(AuthAnswer{});
+  }
 }
 
 void Session::check_login(std::string login, std::string password) {

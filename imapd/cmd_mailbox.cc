@@ -72,51 +72,81 @@ void Session::cmd_unsubscribe(Command& c) {
 
 // STATUS reads the folder without claiming its new messages: RECENT counts
 // those no session has seen yet (still in new/).
-void Session::cmd_status(Command& c) {
-  if (c.args.size() != 2 || !c.args[1].is_list() || c.args[1].items.empty())
-    return bad(c.tag, "STATUS needs a mailbox name and a list of items");
-  std::string name;
-  if (!mailbox_arg(c.tag, c.args[0], name, false)) return;
-  enum Item { messages, recent, uidnext, uidvalidity, unseen };
-  std::vector<Item> items;
-  for (const Value& v : c.args[1].items) {
-    if (v.is("MESSAGES")) items.push_back(messages);
-    else if (v.is("RECENT")) items.push_back(recent);
-    else if (v.is("UIDNEXT")) items.push_back(uidnext);
-    else if (v.is("UIDVALIDITY")) items.push_back(uidvalidity);
-    else if (v.is("UNSEEN")) items.push_back(unseen);
-    else return bad(c.tag, "Unknown STATUS item");
+std::optional<std::vector<Session::StatusItem>> Session::status_items(const Value& list) {
+  if (!list.is_list() || list.items.empty()) return std::nullopt;
+  std::vector<StatusItem> items;
+  for (const Value& v : list.items) {
+    if (v.is("MESSAGES")) items.push_back(StatusItem::messages);
+    else if (v.is("RECENT")) items.push_back(StatusItem::recent);
+    else if (v.is("UIDNEXT")) items.push_back(StatusItem::uidnext);
+    else if (v.is("UIDVALIDITY")) items.push_back(StatusItem::uidvalidity);
+    else if (v.is("UNSEEN")) items.push_back(StatusItem::unseen);
+    else if (v.is("SIZE")) items.push_back(StatusItem::size);
+    else if (v.is("DELETED")) items.push_back(StatusItem::deleted);
+    else return std::nullopt;
   }
+  return items;
+}
+
+Result<std::string> Session::status_line(const std::string& name,
+                                         const std::vector<StatusItem>& items) {
   auto folder = store_->folder(name);
-  if (!folder) return store_error(c.tag, folder.error(), "STATUS");
-  if (auto r = folder->sync(mailstore::SyncMode::keep_new); !r)
-    return store_error(c.tag, r.error(), "STATUS");
+  if (!folder) return std::move(folder).error();
+  if (auto r = folder->sync(mailstore::SyncMode::keep_new); !r) return std::move(r).error();
   const mailstore::Snapshot& snap = folder->snapshot();
   std::string out;
-  for (Item i : items) {
+  for (StatusItem i : items) {
     if (!out.empty()) out += ' ';
     std::size_t n = 0;
     switch (i) {
-      case messages: out += cat("MESSAGES ", snap.messages.size()); break;
-      case recent:
+      case StatusItem::messages: out += cat("MESSAGES ", snap.messages.size()); break;
+      case StatusItem::recent:
         for (const auto& m : snap.messages) n += m.in_new;
         out += cat("RECENT ", n);
         break;
-      case uidnext: out += cat("UIDNEXT ", snap.uidnext); break;
-      case uidvalidity: out += cat("UIDVALIDITY ", snap.uidvalidity); break;
-      case unseen:
+      case StatusItem::uidnext: out += cat("UIDNEXT ", snap.uidnext); break;
+      case StatusItem::uidvalidity: out += cat("UIDVALIDITY ", snap.uidvalidity); break;
+      case StatusItem::unseen:
         for (const auto& m : snap.messages) n += !(m.flags & mailstore::kSeen);
         out += cat("UNSEEN ", n);
         break;
+      case StatusItem::deleted:
+        for (const auto& m : snap.messages) n += (m.flags & mailstore::kTrashed) != 0;
+        out += cat("DELETED ", n);
+        break;
+      case StatusItem::size: {
+        std::uint64_t total = 0;
+        for (const auto& m : snap.messages) total += m.vsize;
+        out += cat("SIZE ", total);
+        break;
+      }
     }
   }
-  untagged(cat("* STATUS ", mailbox_astring(name), " (", out, ")"));
+  return cat("* STATUS ", mailbox_out(name), " (", out, ")");
+}
+
+void Session::cmd_status(Command& c) {
+  if (c.args.size() != 2) return bad(c.tag, "STATUS needs a mailbox name and a list of items");
+  std::string name;
+  if (!mailbox_arg(c.tag, c.args[0], name, false)) return;
+  auto items = status_items(c.args[1]);
+  if (!items) return bad(c.tag, "Unknown STATUS item");
+  auto line = status_line(name, *items);
+  if (!line) return store_error(c.tag, line.error(), "STATUS");
+  untagged(*line);
   finish(c.tag, "OK", "STATUS completed");
 }
 
-// APPEND mailbox [(flags)] [date-time] message. The message is durable when
-// OK [APPENDUID] is sent. An empty message is refused, as Dovecot does.
+// APPEND mailbox [(flags)] [date-time] message, where the message may also
+// be "UTF8 (literal8)" (RFC 6855 4). The message is durable when OK
+// [APPENDUID] is sent. An empty message is refused, as Dovecot does.
 void Session::cmd_append(Command& c) {
+  if (c.args.size() >= 3 && c.args[c.args.size() - 2].is("UTF8") && c.args.back().is_list() &&
+      c.args.back().items.size() == 1 && c.args.back().items[0].literal) {
+    Value m = std::move(c.args.back().items[0]);
+    c.args.pop_back();
+    c.args.back() = std::move(m);
+  }
   if (c.args.size() < 2 || c.args.size() > 4 || !c.args.back().is_string())
     return bad(c.tag, "APPEND needs a mailbox name and a message");
   std::string name;

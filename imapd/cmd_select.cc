@@ -15,6 +15,8 @@ void Session::cmd_examine(Command& c) { select(c, true); }
 // A failed SELECT leaves no mailbox selected (RFC 3501 6.3.1).
 void Session::select(Command& c, bool read_only) {
   if (c.args.size() != 1) return bad(c.tag, "SELECT needs a mailbox name");
+  // RFC 9051 6.3.1: the end of the previous selection is announced.
+  if (view_ && rev2_) untagged("* OK [CLOSED] Previous mailbox is now closed");
   view_.reset();
   state_ = State::authenticated;
   std::string name;
@@ -24,12 +26,18 @@ void Session::select(Command& c, bool read_only) {
   auto view = MailboxView::open(std::move(*folder), read_only);
   if (!view) return store_error(c.tag, view.error(), "SELECT");
   view_ = std::move(*view);
+  view_->set_rev2(rev2_);
   state_ = State::selected;
   out_ += view_->flags_lines();
   untagged(cat("* ", view_->exists(), " EXISTS"));
-  untagged(cat("* ", view_->recent(), " RECENT"));
-  if (std::uint32_t u = view_->first_unseen())
-    untagged(cat("* OK [UNSEEN ", u, "] First unseen"));
+  if (rev2_) {
+    // RFC 9051 6.3.2: the name as the server knows it, and no \Recent.
+    untagged(cat("* LIST () \"", kSeparator, "\" ", mailbox_out(name)));
+  } else {
+    untagged(cat("* ", view_->recent(), " RECENT"));
+    if (std::uint32_t u = view_->first_unseen())
+      untagged(cat("* OK [UNSEEN ", u, "] First unseen"));
+  }
   untagged(cat("* OK [UIDVALIDITY ", view_->uidvalidity(), "] UIDs valid"));
   untagged(cat("* OK [UIDNEXT ", view_->folder().snapshot().uidnext, "] Predicted next UID"));
   // Straight to the tagged response: the view was made just now.

@@ -50,7 +50,7 @@ void Session::cmd_store(Command& c) {
     if (!silent) {
       std::string line = cat("* ", s, " FETCH (");
       if (uid_) line += cat("UID ", m->uid, " ");
-      line += cat("FLAGS ", flag_list(m->flags, m->keywords, view_->at(s).recent), ")");
+      line += cat("FLAGS ", flag_list(m->flags, m->keywords, view_->shows_recent(s)), ")");
       untagged(line);
     }
     view_->reported(s, m->flags, m->keyword_bits);

@@ -44,20 +44,27 @@ std::string section_name(const mime::SectionSpec& s) {
   return out;
 }
 
-// "BODY[...]<o.c>" or "BODY.PEEK[...]<o.c>".
+// "BODY[...]<o.c>", "BODY.PEEK[...]<o.c>", and RFC 3516's "BINARY[part]<o.c>",
+// "BINARY.PEEK[part]<o.c>", "BINARY.SIZE[part]" (part numbers only).
 Result<FetchItem> parse_section_item(std::string_view t) {
   FetchItem item;
   item.kind = K::section;
   std::size_t open = t.find('[');
   std::string_view head = t.substr(0, open);
+  std::string_view prefix = "BODY";
   if (iequals(head, "BODY.PEEK")) item.peek = true;
+  else if (iequals(head, "BINARY")) item.kind = K::binary, prefix = "BINARY";
+  else if (iequals(head, "BINARY.PEEK")) item.kind = K::binary, item.peek = true, prefix = "BINARY";
+  else if (iequals(head, "BINARY.SIZE")) item.kind = K::binary_size, prefix = "BINARY.SIZE";
   else if (!iequals(head, "BODY")) return bad(t);
   std::size_t close = t.rfind(']');
   if (close == std::string_view::npos || close < open) return bad(t);
   auto spec = mime::parse_section(t.substr(open + 1, close - open - 1));
   if (!spec) return bad(t);
   item.spec = std::move(*spec);
+  if (item.kind != K::section && item.spec.text != mime::SectionSpec::Text::none) return bad(t);
   std::string_view rest = t.substr(close + 1);
+  if (!rest.empty() && item.kind == K::binary_size) return bad(t);
   if (!rest.empty()) {
     if (rest.front() != '<' || rest.back() != '>') return bad(t);
     std::string_view inner = rest.substr(1, rest.size() - 2);
@@ -69,7 +76,7 @@ Result<FetchItem> parse_section_item(std::string_view t) {
     item.origin = o;
     item.count = n;
   }
-  item.name = cat("BODY[", section_name(item.spec), "]");
+  item.name = cat(prefix, "[", section_name(item.spec), "]");
   if (item.origin) item.name += cat("<", *item.origin, ">");
   return item;
 }
@@ -93,12 +100,29 @@ Result<void> add_item(const Value& v, FetchRequest& req) {
   else if (iequals(t, "RFC822.HEADER")) item.kind = K::rfc822_header;
   else if (iequals(t, "RFC822.TEXT")) item.kind = K::rfc822_text;
   else return bad(printable(t.substr(0, 64)));
+  using T = mime::SectionSpec::Text;
   switch (item.kind) {
     case K::flags: case K::uid: case K::internaldate: case K::rfc822_size: break;
-    case K::rfc822: case K::rfc822_text: req.sets_seen = true; req.needs_data = true; break;
-    case K::section: req.sets_seen |= !item.peek; req.needs_data = true; break;
-    default: req.needs_data = true; break;
+    case K::envelope: case K::rfc822_header: item.data = FetchData::header; break;
+    case K::rfc822: case K::rfc822_text:
+      req.sets_seen = true;
+      item.data = FetchData::all;
+      break;
+    case K::binary: case K::binary_size:
+      req.sets_seen |= item.kind == K::binary && !item.peek;
+      item.data = FetchData::all;
+      break;
+    case K::section:
+      req.sets_seen |= !item.peek;
+      item.data = item.spec.part.empty() &&
+                          (item.spec.text == T::header || item.spec.text == T::header_fields ||
+                           item.spec.text == T::header_fields_not)
+                      ? FetchData::header
+                      : FetchData::all;
+      break;
+    default: item.data = FetchData::all; break;
   }
+  if (item.data != FetchData::none) req.needs_data = true;
   req.items.push_back(std::move(item));
   return {};
 }

@@ -3,7 +3,9 @@
 //
 // Accepted: the macros ALL, FAST, FULL; FLAGS, UID, INTERNALDATE,
 // RFC822.SIZE, ENVELOPE, BODY, BODYSTRUCTURE, RFC822, RFC822.HEADER,
-// RFC822.TEXT, BODY[section]<origin.count> and BODY.PEEK[...]. The
+// RFC822.TEXT, BODY[section]<origin.count> and BODY.PEEK[...], and
+// BINARY[part]<origin.count>, BINARY.PEEK[part] and BINARY.SIZE[part]
+// (RFC 3516; part numbers only). The
 // section is parsed by lib/mime (mime::parse_section). Anything else,
 // including a partial with a zero count, is an error (BAD).
 #pragma once
@@ -19,13 +21,17 @@
 
 namespace posthorn::imapd {
 
+// What an item needs of the message's octets.
+enum class FetchData { none, header, all };
+
 struct FetchItem {
   enum class Kind {
     flags, uid, internaldate, rfc822_size, envelope, body, bodystructure,
-    rfc822, rfc822_header, rfc822_text, section,
+    rfc822, rfc822_header, rfc822_text, section, binary, binary_size,
   };
   Kind kind = Kind::flags;
-  // Kind::section:
+  FetchData data = FetchData::none;
+  // Kind::section, binary, binary_size:
   mime::SectionSpec spec;
   bool peek = false;
   std::optional<std::uint64_t> origin;  // partial <origin.count>

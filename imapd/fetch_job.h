@@ -21,6 +21,7 @@ struct Session::FetchJob {
   bool uid = false;                     // UID FETCH
   bool expunged = false;                // some messages were gone
   bool failed = false;                  // some messages could not be read
+  bool unknown_cte = false;             // BINARY met an encoding it cannot undo
 };
 
 }  // namespace posthorn::imapd

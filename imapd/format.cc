@@ -179,4 +179,15 @@ std::string quote(std::string_view s) { return mime::imap_string(s); }
 
 std::string mailbox_astring(std::string_view name) { return mime::imap_string(name); }
 
+std::string quote_utf8(std::string_view s) {
+  if (s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+    return mime::imap_string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace posthorn::imapd

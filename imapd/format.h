@@ -51,5 +51,8 @@ std::int64_t days_from_civil(int y, unsigned m, unsigned d);
 std::string quote(std::string_view s);
 // An astring for a mailbox name in LIST/LSUB/STATUS responses.
 std::string mailbox_astring(std::string_view name);
+// A quoted string that may hold UTF-8 (RFC 9051, RFC 6855); a literal only
+// for CR, LF or NUL.
+std::string quote_utf8(std::string_view s);
 
 }  // namespace posthorn::imapd

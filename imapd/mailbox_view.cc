@@ -21,7 +21,15 @@ Result<std::unique_ptr<MailboxView>> MailboxView::open(mailstore::Folder folder,
     v->msgs_.push_back({m.uid, m.flags, m.keyword_bits, m.recent});
   v->highest_uid_ = v->msgs_.empty() ? 0 : v->msgs_.back().uid;
   v->announced_ = v->keyword_names();
+  v->cache_ = std::make_unique<FetchCache>(v->folder_.dir(), v->uidvalidity_);
   return v;
+}
+
+MailboxView::~MailboxView() {
+  if (!cache_ || !cache_->loaded()) return;
+  std::vector<std::uint32_t> live;
+  for (const auto& m : folder_.snapshot().messages) live.push_back(m.uid);
+  cache_->compact(live);
 }
 
 std::uint32_t MailboxView::recent() const {
@@ -77,8 +85,8 @@ void MailboxView::reported(std::uint32_t seq, unsigned flags, std::uint32_t keyw
 
 Result<void> MailboxView::update(bool rescan, bool allow_expunge, bool with_uid, std::string& out) {
   if (rescan) {
-    auto r = folder_.sync(read_only_ ? SyncMode::keep_new : SyncMode::move_new);
-    if (!r) return r;
+    auto r = folder_.refresh(read_only_ ? SyncMode::keep_new : SyncMode::move_new);
+    if (!r) return std::move(r).error();
   }
   const mailstore::Snapshot& snap = folder_.snapshot();
   if (snap.uidvalidity != uidvalidity_)
@@ -100,7 +108,7 @@ Result<void> MailboxView::update(bool rescan, bool allow_expunge, bool with_uid,
     v.keywords = m.keyword_bits;
     out += cat("* ", i + 1, " FETCH (");
     if (with_uid) out += cat("UID ", v.uid, " ");
-    out += cat("FLAGS ", flag_list(m.flags, m.keywords, v.recent), ")\r\n");
+    out += cat("FLAGS ", flag_list(m.flags, m.keywords, v.recent && !rev2_), ")\r\n");
   }
   if (allow_expunge && !gone.empty()) {
     for (auto it = gone.rbegin(); it != gone.rend(); ++it) out += cat("* ", *it, " EXPUNGE\r\n");
@@ -125,7 +133,8 @@ Result<void> MailboxView::update(bool rescan, bool allow_expunge, bool with_uid,
     msgs_.push_back({it->uid, it->flags, it->keyword_bits, it->recent});
   if (msgs_.size() != before) {
     highest_uid_ = msgs_.back().uid;
-    out += cat("* ", msgs_.size(), " EXISTS\r\n* ", recent(), " RECENT\r\n");
+    out += cat("* ", msgs_.size(), " EXISTS\r\n");
+    if (!rev2_) out += cat("* ", recent(), " RECENT\r\n");
   }
   return {};
 }

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "imapd/fetch_cache.h"
 #include "lib/base/result.h"
 #include "lib/mailstore/folder.h"
 
@@ -38,7 +39,9 @@ class MailboxView {
   // \Recent messages) and numbers its messages. Errors: those of sync().
   static Result<std::unique_ptr<MailboxView>> open(mailstore::Folder folder, bool read_only);
 
+  ~MailboxView();  // compacts the fetch cache when it is mostly dead
   mailstore::Folder& folder() { return folder_; }
+  FetchCache& cache() { return *cache_; }
   bool read_only() const { return read_only_; }
   std::uint32_t uidvalidity() const { return uidvalidity_; }
   std::uint32_t exists() const { return static_cast<std::uint32_t>(msgs_.size()); }
@@ -49,6 +52,10 @@ class MailboxView {
   std::uint32_t seq_of(std::uint32_t uid) const;
   // The folder's current message for `seq`; nullptr once expunged.
   const mailstore::Message* message(std::uint32_t seq) const;
+  // IMAP4rev2 (RFC 9051) has no \Recent: no RECENT responses, no flag.
+  void set_rev2(bool on) { rev2_ = on; }
+  // Whether `seq` shows \Recent.
+  bool shows_recent(std::uint32_t seq) const { return !rev2_ && msgs_[seq - 1].recent; }
   // The first sequence number without \Seen, or 0.
   std::uint32_t first_unseen() const;
 
@@ -59,7 +66,7 @@ class MailboxView {
   // were last announced (before FETCH responses that use a new keyword).
   void announce_keywords(std::string& out);
 
-  // Brings the view up to date: syncs the folder first when `rescan`, then
+  // Brings the view up to date: refreshes the folder first when `rescan`, then
   // appends the untagged responses to `out` (FETCH FLAGS with UID when
   // `with_uid`). Errors: Errc::corrupt (UIDVALIDITY changed), Errc::not_found
   // (the folder is gone), others from sync().
@@ -75,10 +82,12 @@ class MailboxView {
 
   mailstore::Folder folder_;
   bool read_only_;
+  bool rev2_ = false;
   std::uint32_t uidvalidity_ = 0;
   std::uint32_t highest_uid_ = 0;  // the largest UID ever numbered
   std::vector<ViewMessage> msgs_;
   std::vector<std::string> announced_;  // keywords named in the last FLAGS response
+  std::unique_ptr<FetchCache> cache_;
 };
 
 }  // namespace posthorn::imapd

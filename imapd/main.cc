@@ -9,21 +9,32 @@
 // Talks to:   master (status, through lib/service); IMAP clients on the
 //             sockets master passes; auth (imap_sasl_path, private/auth)
 //             for every password.
-// Runs as:    mail owner (master.cf unpriv y): see "Not yet".
+// Runs as:    started as root (master.cf unpriv n), in three steps:
+//             1. still root, before the loop: main.cf, the lookup tables of
+//                lib/access, the TLS key (often readable by root alone);
+//             2. before a byte of the network is read: no supplementary
+//                groups, gid and uid the mail owner's, the saved uid left
+//                at 0 (lib/privs/login_identity.h). The greeting, TLS
+//                handshake, commands and the auth service's answer are all
+//                handled so;
+//             3. after a successful login, for good: groups, gid and uid of
+//                the mailbox owner (the system account, or virtual_uid_maps'
+//                and virtual_gid_maps' ids for a virtual mailbox), verified
+//                by lib/privs; only then is the mail store opened.
+//             Hence one session per process: a process that became one user
+//             cannot serve another. Not started as root (instance mode)
+//             nothing switches, and every store is opened as the invoking
+//             user.
 // Trusts:     nothing from clients: command text, literals and nesting are
 //             bounded (imap_max_line_length, imap_max_literal,
 //             imap_max_nesting), every wait has a timer (imap_login_timeout,
-//             imap_timeout), failed logins are bounded per session
-//             (imap_auth_failure_limit) and counted per address by the auth
-//             service; passwords are never logged. Mailbox names only after
-//             lib/mailstore validated them.
-// Not yet:    a mailbox is found through virtual_mailbox_maps (relative to
-//             virtual_mailbox_base, a Maildir: the value ends in "/") only,
-//             and the process keeps its own identity after login. XXX:
-//             lib/access (local delivery's rules for system accounts,
-//             home_mailbox, virtual_uid_maps, and the switch to the mailbox
-//             owner after login, as pop3d does it) replaces both once it is
-//             on main.
+//             imap_timeout, imap_sasl_check_timeout), failed logins are
+//             bounded per session (imap_auth_failure_limit) and counted per
+//             address by the auth service; passwords are never logged.
+//             Mailbox names only after lib/mailstore validated them.
+// Refusals:   unpriv y or chroot y in master.cf (the mailbox owner cannot be
+//             reached then) stop start-up with a fatal line when started as
+//             root; mbox mailboxes are not served (NO [UNAVAILABLE]).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -33,20 +44,14 @@
 #include <stdexcept>
 
 #include "imapd/client.h"
+#include "lib/access/mailbox_location.h"
+#include "lib/auth/client.h"
 #include "lib/base/strings.h"
 #include "lib/log/log.h"
-#include "lib/maps/address_lookup.h"
-#include "lib/maps/table.h"
+#include "lib/privs/login_identity.h"
+#include "lib/privs/privs.h"
 #include "lib/service/service.h"
 #include "lib/tls/server.h"
-
-// XXX: lib/auth (the auth service's client) is on its own branch while this
-// is written; until it is on main, a build without it answers every login
-// with NO [UNAVAILABLE] (and logs why). This switch goes when it lands.
-#if __has_include("lib/auth/client.h")
-#include "lib/auth/client.h"
-#define IMAPD_AUTH_CLIENT 1
-#endif
 
 namespace {
 
@@ -68,39 +73,19 @@ std::string from_config_dir(const config::Config& cfg, const std::string& file) 
   return (cfg.config_directory() / file).string();
 }
 
-bool has_dotdot(std::string_view path) {
-  for (const std::string& part : split(path, '/'))
-    if (part == "..") return true;
-  return false;
-}
-
-// Passwords through the auth service; stores through virtual_mailbox_maps.
+// Password checks through the auth service, stores through lib/access and
+// lib/mailstore after the switch to their owner.
 class ProcessBackend : public imapd::Backend {
  public:
   ProcessBackend(event::EventBase& loop, const config::Config& cfg, std::string service)
-      :
-#ifdef IMAPD_AUTH_CLIENT
-        auth_(loop, auth::service_socket(cfg.get("imap_sasl_path")),
+      : auth_(loop, auth::service_socket(cfg.get("imap_sasl_path")),
               std::chrono::seconds(cfg.get_time("imap_sasl_check_timeout"))),
-#endif
-        base_(from_config_dir(cfg, cfg.get("virtual_mailbox_base"))),
-        service_(std::move(service)) {
-    (void)loop;
-    for (const std::string& spec : cfg.get_list("virtual_mailbox_maps")) {
-      auto t = maps::open_table(spec);
-      if (!t) throw std::runtime_error(cat("virtual_mailbox_maps: ", spec, ": ", t.error().detail));
-      maps_.push_back(std::move(*t));
-    }
-  }
+        locator_(access::MailboxLocator::open(cfg)),
+        service_(std::move(service)) {}
 
   void check_password(const std::string& login, const std::string& password,
                       const std::string& client_addr,
                       std::function<void(imapd::AuthAnswer)> done) override {
-#ifndef IMAPD_AUTH_CLIENT
-    (void)login, (void)password, (void)client_addr;
-    log::warn("this imapd was built without the auth service client (lib/auth)");
-    done({imapd::AuthAnswer::Kind::temporary, {}});
-#else
     auth::Check req;
     req.login = login;
     req.password = password;
@@ -113,35 +98,25 @@ class ProcessBackend : public imapd::Backend {
       if (!r->ok) return done({K::failed, {}});
       done({K::ok, r->login});
     });
-#endif
   }
 
+  // A missing Maildir is made at the first login (as the owner), so that a
+  // user can log in before the first delivery.
   Result<mailstore::Store> open_store(const std::string& login) override {
-    auto rel = mailbox_of(login);
-    if (!rel) return std::move(rel).error();
-    if (base_.empty()) return make_error(Errc::invalid, "virtual_mailbox_base is not set");
-    if (rel->empty() || rel->front() == '/' || has_dotdot(*rel))
-      return make_error(Errc::invalid, cat("bad mailbox path ", printable(*rel), " in virtual_mailbox_maps"));
-    if (rel->back() != '/')
-      return make_error(Errc::unsupported, cat("mailbox ", printable(*rel), " is not a Maildir"));
-    return mailstore::Store::open(cat(base_, "/", *rel), true);
+    const bool as_root = privs::holding_root() || privs::is_root();
+    auto loc = locator_.locate(login, as_root);
+    if (!loc) return std::move(loc).error();
+    if (!loc->maildir)
+      return make_error(Errc::unsupported, cat("mailbox ", loc->path, " is not a Maildir"));
+    privs::Identity owner{loc->account.empty() ? login : loc->account, loc->uid, loc->gid};
+    if (auto r = privs::become_owner(owner); !r)
+      return make_error(r.error().code, cat("becoming ", owner.name, ": ", r.error().detail));
+    return mailstore::Store::open(loc->path, true);
   }
 
  private:
-  Result<std::string> mailbox_of(const std::string& login) const {
-    for (const auto& t : maps_) {
-      auto hit = maps::lookup_address(*t, login);
-      if (!hit) return std::move(hit).error();
-      if (*hit) return std::string(trim((*hit)->value));
-    }
-    return make_error(Errc::not_found, cat("no virtual mailbox for ", printable(login)));
-  }
-
-#ifdef IMAPD_AUTH_CLIENT
   auth::Client auth_;
-#endif
-  std::vector<std::unique_ptr<maps::Table>> maps_;
-  std::string base_;
+  access::MailboxLocator locator_;
   std::string service_;
 };
 
@@ -151,6 +126,7 @@ struct Shared {
   std::unique_ptr<ProcessBackend> backend;
 };
 std::unique_ptr<Shared> shared;
+bool started_as_root = false;
 
 std::unique_ptr<imapd::Client> client;
 service::Job client_job;
@@ -182,8 +158,14 @@ void tls_setup(const config::Config& cfg, const std::string& service, Shared& sh
   sh.tls.emplace(std::move(*ctx));
 }
 
+void pre_drop(service::Context&) { started_as_root = privs::is_root(); }
+
 void post_drop(service::Context& ctx) {
   const config::Config& cfg = ctx.config();
+  if (started_as_root && (ctx.args().unprivileged || ctx.args().chroot))
+    throw std::runtime_error(
+        "imapd must start as root without chroot (master.cf: unpriv n, chroot n) to reach "
+        "each mailbox as its owner");
   auto sh = std::make_unique<Shared>();
   imapd::Settings& s = sh->options.session;
   s.banner = cfg.get("imap_banner");
@@ -192,6 +174,9 @@ void post_drop(service::Context& ctx) {
   s.limits.max_line = static_cast<std::size_t>(cfg.get_size("imap_max_line_length"));
   s.limits.max_literal = static_cast<std::uint64_t>(cfg.get_size("imap_max_literal"));
   s.limits.max_nesting = static_cast<std::size_t>(cfg.get_int("imap_max_nesting"));
+  auto special = imapd::parse_special_use(cfg.get_list("imap_special_use_folders"));
+  if (!special) throw std::runtime_error(cat("imap_special_use_folders: ", special.error().detail));
+  s.special_use = std::move(*special);
   sh->options.login_timeout = std::chrono::seconds(cfg.get_time("imap_login_timeout"));
   sh->options.timeout = std::chrono::seconds(cfg.get_time("imap_timeout"));
   sh->options.wrappermode = cfg.get_bool("imap_tls_wrappermode");
@@ -200,6 +185,13 @@ void post_drop(service::Context& ctx) {
   sh->options.tls = sh->tls ? &*sh->tls : nullptr;
   sh->backend = std::make_unique<ProcessBackend>(ctx.loop(), cfg, service);
   shared = std::move(sh);
+  // Step 2 of the opening comment: nothing from the network is read as root.
+  if (started_as_root) {
+    auto who = privs::mail_owner_identity(cfg.get("mail_owner"));
+    if (!who) throw std::runtime_error(who.error().detail);
+    if (auto r = privs::serve_as_mail_owner(*who); !r)
+      throw std::runtime_error(cat("changing to mail_owner: ", r.error().detail));
+  }
 }
 
 void on_accept(service::Context& ctx, event::Accepted a, service::Job job) {
@@ -220,6 +212,7 @@ void on_accept(service::Context& ctx, event::Accepted a, service::Job job) {
 int main(int argc, char** argv) {
   service::Program p;
   p.name = "imapd";
+  p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
   return service::run(p, argc, argv);

@@ -239,7 +239,8 @@ CommandReader::Event CommandReader::tokenize(std::string_view line) {
       ++i;
       current().push_back(std::move(v));
     } else if (c == '{' || (c == '~' && i + 1 < n && line[i + 1] == '{')) {
-      if (c == '~') return fail("literal8 is not supported", line);
+      const bool binary = c == '~';  // literal8 (RFC 3516): the same, NUL allowed
+      if (binary) ++i;
       std::size_t close = line.find('}', i);
       if (close == std::string_view::npos || close + 1 != n)
         return fail("Literal marker must end the line", line);
@@ -261,6 +262,7 @@ CommandReader::Event CommandReader::tokenize(std::string_view line) {
       Value v;
       v.kind = Value::Kind::string;
       v.literal = true;
+      v.binary = binary;
       current().push_back(std::move(v));
       literal_target_ = &current().back();
       literal_left_ = *size;

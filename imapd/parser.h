@@ -23,10 +23,10 @@
 //             spaces and parentheses (FETCH's BODY[HEADER.FIELDS (A B)]<0.10>
 //             is one atom). Quoted strings know the escapes \" and \\ only
 //             and hold no CR, LF or NUL. Literals are "{n}" or "{n+}" at the
-//             end of a line. Several spaces between tokens are accepted.
+//             end of a line, literal8s (RFC 3516) "~{n}" or "~{n+}". Several spaces between tokens are accepted.
 //             Lines may end in CRLF or a bare LF; empty lines are skipped.
 //             8-bit octets are accepted in atoms (UTF-8 search strings).
-// Refusals:   literal8 ("~{n}"), control characters in atoms, a literal marker that does not end its line, unbalanced
+// Refusals:   control characters in atoms, a literal marker that does not end its line, unbalanced
 //             parentheses, tags with characters RFC 3501's "tag" forbids.
 #pragma once
 
@@ -44,6 +44,7 @@ struct Value {
   Kind kind = Kind::atom;
   std::string text;           // atom text, or the string's octets
   bool literal = false;       // a string sent as a literal
+  bool binary = false;        // ... as a literal8 ("~{n}", RFC 3516)
   std::vector<Value> items;   // Kind::list
 
   bool is_atom() const { return kind == Kind::atom; }

@@ -249,14 +249,14 @@ void Session::report_changes(bool allow_expunge) {
 }
 
 std::string Session::capabilities() const {
-  std::string caps = "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE";
+  std::string caps = "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE";
   if (state_ == S::not_authenticated) {
     if (s_.tls_available && !s_.tls_active) caps += " STARTTLS";
-    caps += s_.tls_active || s_.plaintext_auth ? " AUTH=PLAIN" : " LOGINDISABLED";
+    caps += s_.tls_active || s_.plaintext_auth ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";
     return caps;
   }
-  return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN APPENDLIMIT=",
-             s_.limits.max_literal);
+  return cat(caps, " NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS",
+             " ESEARCH BINARY STATUS=SIZE UTF8=ACCEPT APPENDLIMIT=", s_.limits.max_literal);
 }
 
 // --- helpers for commands ------------------------------------------------------
@@ -297,13 +297,28 @@ bool Session::mailbox_arg(const std::string& tag, const Value& v, std::string& n
     bad(tag, "Invalid mailbox name");
     return false;
   }
-  auto n = store_name(v.text, new_name);
+  std::string given = v.text;
+  if (utf8_) {
+    auto m = utf8_to_mutf7(given);
+    if (!m) {
+      finish(tag, "NO", cat(new_name ? "[CANNOT] " : "[NONEXISTENT] ", "Mailbox name is not UTF-8"));
+      return false;
+    }
+    given = std::move(*m);
+  }
+  auto n = store_name(given, new_name);
   if (!n) {
     finish(tag, "NO", cat(new_name ? "[CANNOT] " : "[NONEXISTENT] ", n.error().detail));
     return false;
   }
   name = std::move(*n);
   return true;
+}
+
+std::string Session::mailbox_out(std::string_view name) const {
+  if (!utf8_) return mailbox_astring(name);
+  auto u = mutf7_to_utf8(name);
+  return quote_utf8(u ? *u : std::string(name));
 }
 
 void Session::store_error(const std::string& tag, const Error& e, std::string_view what) {
@@ -330,6 +345,8 @@ void Session::login_done(const std::string& login) {
   }
   user_ = login;
   store_.emplace(std::move(*store));
+  if (auto r = create_special_folders(*store_, s_.special_use); !r)
+    host_.log(cat("user=", login, ": creating the special-use folders: ", r.error().detail));
   state_ = S::authenticated;
   reader_.set_max_literal(s_.limits.max_literal);
   host_.log(cat("login: user=", login));
@@ -379,12 +396,22 @@ void Session::cmd_id(Command& c) {
   finish(c.tag, "OK", "ID completed");
 }
 
-// RFC 5161: none of our extensions needs enabling, so nothing is enabled.
+// RFC 5161: IMAP4rev2 (RFC 9051) and UTF8=ACCEPT (RFC 6855) can be enabled;
+// other names are ignored, as the RFC says.
 void Session::cmd_enable(Command& c) {
   if (c.args.empty()) return bad(c.tag, "ENABLE needs a capability");
-  for (const Value& v : c.args)
+  std::string enabled;
+  for (const Value& v : c.args) {
     if (!v.is_atom()) return bad(c.tag, "Invalid capability");
-  untagged("* ENABLED");
+    if (v.is("IMAP4rev2") && !rev2_) {
+      rev2_ = utf8_ = true;
+      enabled += " IMAP4rev2";
+    } else if (v.is("UTF8=ACCEPT") && !utf8_) {
+      utf8_ = true;
+      enabled += " UTF8=ACCEPT";
+    }
+  }
+  untagged(cat("* ENABLED", enabled));
   finish(c.tag, "OK", "ENABLE completed");
 }
 

@@ -1,8 +1,13 @@
-// imapd/session.h - the IMAP server protocol engine: IMAP4rev1 (RFC 3501)
-// with LITERAL+ (RFC 7888), SASL-IR (RFC 4959), IDLE (RFC 2177), UIDPLUS
-// (RFC 4315), MOVE (RFC 6851), NAMESPACE (RFC 2342), ID (RFC 2971), ENABLE
-// (RFC 5161), UNSELECT (RFC 3691), CHILDREN (RFC 3348), APPENDLIMIT (RFC
-// 7889) and the response codes of RFC 5530.
+// imapd/session.h - the IMAP server protocol engine: IMAP4rev1 (RFC 3501),
+// and IMAP4rev2 (RFC 9051) once a client enables it, with LITERAL+ (RFC
+// 7888), SASL-IR (RFC 4959) and SASL PLAIN and LOGIN, IDLE (RFC 2177),
+// UIDPLUS (RFC 4315), MOVE (RFC 6851), NAMESPACE (RFC 2342), ID (RFC 2971),
+// SPECIAL-USE (RFC 6154), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
+// ESEARCH (RFC 4731), BINARY (RFC 3516), STATUS=SIZE (RFC 8438),
+// UTF8=ACCEPT (RFC 6855), ENABLE (RFC 5161), UNSELECT (RFC 3691), CHILDREN
+// (RFC 3348), APPENDLIMIT (RFC 7889) and the response codes of RFC 5530.
+// IMAP4rev2 here means: no \Recent (no RECENT responses), SEARCH answered
+// with ESEARCH, SELECT reporting LIST and [CLOSED], mailbox names in UTF-8.
 //
 // Purpose:    one session's protocol state, with no I/O of its own: the owner
 //             feeds it what the client sent and supplies a Host, through
@@ -47,6 +52,8 @@
 
 #include "imapd/mailbox_view.h"
 #include "imapd/parser.h"
+#include "imapd/special_use.h"
+#include "lib/auth/sasl.h"
 #include "lib/base/result.h"
 #include "lib/mailstore/store.h"
 
@@ -60,6 +67,7 @@ struct Settings {
   std::size_t auth_failure_limit = 3;     // imap_auth_failure_limit
   Limits limits;                          // imap_max_line_length, imap_max_literal, imap_max_nesting
   std::string client_addr;                // for the auth service and the log
+  std::vector<SpecialFolder> special_use;  // imap_special_use_folders
 };
 
 // Protocol errors (BAD) before the session gives up on a client.
@@ -126,6 +134,11 @@ class Session {
   const std::string& user() const { return user_; }
   std::size_t bad_commands() const { return bad_; }
 
+  // STATUS items (RFC 3501 6.3.10), for STATUS and LIST-STATUS: the items
+  // of a list, or nullopt when it is not one or holds an unknown item.
+  enum class StatusItem { messages, recent, uidnext, uidvalidity, unseen, size, deleted };
+  static std::optional<std::vector<StatusItem>> status_items(const Value& list);
+
  private:
   using Handler = void (Session::*)(Command&);
   struct Verb {
@@ -167,6 +180,7 @@ class Session {
   void cmd_login(Command& c);
   void cmd_authenticate(Command& c);
   void sasl_response(std::string_view line);
+  void sasl_step(auth::Step step);
   void check_login(std::string login, std::string password);
   void login_answered(const AuthAnswer& a);
   bool plaintext_refused(const std::string& tag);
@@ -179,6 +193,7 @@ class Session {
   void cmd_list(Command& c);
   void cmd_lsub(Command& c);
   void cmd_status(Command& c);
+  Result<std::string> status_line(const std::string& name, const std::vector<StatusItem>& items);
   void cmd_append(Command& c);
   // Selecting (cmd_select.cc).
   void cmd_select(Command& c);
@@ -204,6 +219,8 @@ class Session {
   // Sends BAD and returns nullopt on error.
   std::optional<std::vector<std::uint32_t>> message_set(const std::string& tag, const Value& v);
   bool mailbox_arg(const std::string& tag, const Value& v, std::string& name, bool new_name);
+  // A store name as the client reads it: UTF-8 once enabled (RFC 6855, RFC 9051).
+  std::string mailbox_out(std::string_view store_name) const;
   void store_error(const std::string& tag, const Error& e, std::string_view what);
   void login_done(const std::string& login);
 
@@ -224,7 +241,9 @@ class Session {
   bool uid_ = false;            // the command is a UID command
   bool allow_expunge_ = true;   // EXPUNGE responses allowed at its end
   bool waiting_auth_ = false;
-  bool sasl_initial_expected_ = false;
+  bool rev2_ = false;  // ENABLE IMAP4rev2
+  bool utf8_ = false;  // ENABLE UTF8=ACCEPT (or IMAP4rev2): mailbox names in UTF-8
+  std::unique_ptr<auth::Exchange> sasl_;  // an AUTHENTICATE in progress
   struct FetchJob;
   std::unique_ptr<FetchJob> fetch_;
 };

@@ -14,7 +14,7 @@
 //                lib/access, the TLS key (often readable by root alone);
 //             2. before a byte of the network is read: no supplementary
 //                groups, gid and uid the mail owner's, the saved uid left
-//                at 0 (pop3d/identity.h). The greeting, TLS handshake,
+//                at 0 (lib/privs/login_identity.h). The greeting, TLS handshake,
 //                commands and the auth service's answer are all handled so;
 //             3. after a successful login, for good: groups, gid and uid of
 //                the mailbox owner (the system account, or virtual_uid_maps'
@@ -46,11 +46,11 @@
 #include "lib/auth/client.h"
 #include "lib/base/strings.h"
 #include "lib/log/log.h"
+#include "lib/privs/login_identity.h"
 #include "lib/privs/privs.h"
 #include "lib/service/service.h"
 #include "lib/tls/server.h"
 #include "pop3d/client.h"
-#include "pop3d/identity.h"
 #include "pop3d/maildir_mailbox.h"
 
 namespace {
@@ -94,13 +94,13 @@ class ProcessBackend : public pop3d::Backend {
   }
 
   Result<std::unique_ptr<pop3d::Mailbox>> open_mailbox(const std::string& login) override {
-    const bool as_root = pop3d::holding_root() || privs::is_root();
+    const bool as_root = privs::holding_root() || privs::is_root();
     auto loc = locator_.locate(login, as_root);
     if (!loc) return std::move(loc).error();
     if (!loc->maildir)
       return make_error(Errc::unsupported, cat("mailbox ", loc->path, " is not a Maildir"));
     privs::Identity owner{loc->account.empty() ? login : loc->account, loc->uid, loc->gid};
-    if (auto r = pop3d::become_owner(owner); !r)
+    if (auto r = privs::become_owner(owner); !r)
       return make_error(r.error().code, cat("becoming ", owner.name, ": ", r.error().detail));
     auto box = pop3d::MaildirMailbox::open(loc->path);
     if (!box) return std::move(box).error();
@@ -181,7 +181,7 @@ void post_drop(service::Context& ctx) {
   if (started_as_root) {
     auto who = privs::mail_owner_identity(cfg.get("mail_owner"));
     if (!who) throw std::runtime_error(who.error().detail);
-    if (auto r = pop3d::serve_as_mail_owner(*who); !r)
+    if (auto r = privs::serve_as_mail_owner(*who); !r)
       throw std::runtime_error(cat("changing to mail_owner: ", r.error().detail));
   }
 }

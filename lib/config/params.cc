@@ -344,6 +344,7 @@ constexpr Param kParams[] = {
   {"imap_tls_cert_file", T::string, "$smtpd_tls_cert_file", kAny, "PEM certificate for STARTTLS and port 993.", {}},
   {"imap_tls_key_file", T::string, "$smtpd_tls_key_file", kAny, "PEM private key for STARTTLS and port 993.", {}},
   {"imap_tls_wrappermode", T::boolean, "no", kAny, "TLS from the first byte (port 993).", {}},
+  {"imap_special_use_folders", T::list, "Drafts=\\Drafts, Sent=\\Sent, Trash=\\Trash, Junk=\\Junk", kAny, "Folders shown with RFC 6154 attributes (name=\\Attribute), and created for new users.", {}},
   {"imap_sasl_path", T::string, "auth", kAny, "Service name of the auth service in master.cf, for imapd.", {}},
   {"imap_sasl_check_timeout", T::time, "30s", kPositive, "Longest wait of imapd for the auth service's answer to one password check.", {}},
 };

@@ -263,7 +263,39 @@ Result<void> Folder::sync(SyncMode mode) {
   return scan_locked(mode);
 }
 
+Folder::DirStamp Folder::stamp(const char* sub) const {
+  struct stat st;
+  if (::stat((dir_ / sub).c_str(), &st) != 0) return {};
+  return DirStamp{true, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, static_cast<std::uint64_t>(st.st_ino)};
+}
+
+// Before the directories are read: a change after this point either shows
+// in the walk or gives the directory a later time (unless it had changed
+// within kRacyInterval, when the stamps are not trusted at all).
+void Folder::take_stamps() {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  new_stamp_ = stamp("new");
+  cur_stamp_ = stamp("cur");
+  stamps_trusted_ = new_stamp_.valid && cur_stamp_.valid &&
+                    now.tv_sec - new_stamp_.sec >= kRacyInterval &&
+                    now.tv_sec - cur_stamp_.sec >= kRacyInterval;
+}
+
+Result<bool> Folder::refresh(SyncMode mode) {
+  bool left_in_new = mode == SyncMode::move_new &&
+                     std::any_of(snap_.messages.begin(), snap_.messages.end(),
+                                 [](const Message& m) { return m.in_new; });
+  if (stamps_trusted_ && !left_in_new && stamp("new") == new_stamp_ && stamp("cur") == cur_stamp_)
+    return false;
+  auto l = lock();
+  if (!l) return std::move(l).error();
+  if (auto r = scan_locked(mode); !r) return std::move(r).error();
+  return true;
+}
+
 Result<void> Folder::scan_locked(SyncMode mode) {
+  take_stamps();
   bool dirty = false;
   auto list = load_list(dirty);
   if (!list) return std::move(list).error();

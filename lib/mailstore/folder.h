@@ -103,6 +103,15 @@ class Folder {
   // rewrites the list if anything changed, and refreshes snapshot().
   // Errors: Errc::io and friends from the file system; never Errc::corrupt.
   Result<void> sync(SyncMode mode);
+  // sync(), unless neither new/ nor cur/ has changed since the last scan
+  // (and, in move_new mode, that scan left nothing in new/). Changes are
+  // judged by the directories' modification times, and only where those
+  // can tell: a directory that had changed less than kRacyInterval before
+  // the last scan began is always read again, since a later change in the
+  // same clock tick would leave its time as it was. Returns whether it
+  // rescanned. An IMAP session calls this after every command.
+  Result<bool> refresh(SyncMode mode);
+  static constexpr std::int64_t kRacyInterval = 2;  // seconds
   const Snapshot& snapshot() const { return snap_; }
 
   // Opens a message read-only (the caller owns the Fd). A file renamed or
@@ -163,9 +172,21 @@ class Folder {
   Message* find_mut(std::uint32_t uid);
   Uidlist list_from_snapshot() const;
 
+  // The state of new/ and cur/ when the last scan began (see refresh()).
+  struct DirStamp {
+    bool valid = false;
+    std::int64_t sec = 0, nsec = 0;
+    std::uint64_t ino = 0;
+    bool operator==(const DirStamp&) const = default;
+  };
+  DirStamp stamp(const char* sub) const;
+  void take_stamps();
+
   std::filesystem::path root_, dir_;
   std::string name_;
   Snapshot snap_;
+  DirStamp new_stamp_, cur_stamp_;
+  bool stamps_trusted_ = false;
 };
 
 // Issues a UIDVALIDITY that is larger than every one issued before in the store

@@ -119,10 +119,35 @@ std::string unique_base() {
   return cat(tv.tv_sec, ".M", tv.tv_usec, "P", ::getpid(), "Q", ++g_sequence, ".", host);
 }
 
+// Natural order: runs of digits compare as numbers, so that the
+// microseconds of "<sec>.M<usec>P<pid>..." order names within one second
+// even where they are not zero-padded (Python's mailbox module, Posthorn's
+// own names).
 bool arrived_before(std::string_view a, std::string_view b) {
   unsigned long long ta = leading_number(a), tb = leading_number(b);
   if (ta != tb) return ta < tb;
-  return a < b;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (digit(a[i]) && digit(b[j])) {
+      while (i < a.size() && a[i] == '0') ++i;
+      while (j < b.size() && b[j] == '0') ++j;
+      std::size_t ei = i, ej = j;
+      while (ei < a.size() && digit(a[ei])) ++ei;
+      while (ej < b.size() && digit(b[ej])) ++ej;
+      if (ei - i != ej - j) return ei - i < ej - j;
+      int c = a.substr(i, ei - i).compare(b.substr(j, ej - j));
+      if (c != 0) return c < 0;
+      i = ei;
+      j = ej;
+      continue;
+    }
+    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+    ++i;
+    ++j;
+  }
+  if ((a.size() - i) != (b.size() - j)) return a.size() - i < b.size() - j;
+  return a < b;  // equal but for leading zeros: any fixed order
 }
 
 }  // namespace posthorn::mailstore

@@ -66,7 +66,8 @@ std::string cur_file_name(std::string_view base, unsigned flags, std::uint32_t k
 // they cannot be mistaken for a path, the info part or a size field.
 std::string unique_base();
 
-// Arrival order for names we did not write: leading seconds, then the name.
+// Arrival order for names we did not write: leading seconds, then the name
+// in natural order (digit runs compared as numbers: "M99123" before "M100234").
 bool arrived_before(std::string_view a, std::string_view b);
 
 }  // namespace posthorn::mailstore

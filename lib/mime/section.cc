@@ -100,14 +100,21 @@ Result<SectionSpec> parse_section(std::string_view spec) {
   return out;
 }
 
-Result<Range> section_range(const Message& msg, const SectionSpec& spec) {
+Result<std::size_t> section_part(const Message& msg, const std::vector<std::uint32_t>& part) {
   std::size_t idx = 0;
   std::vector<std::size_t> choices = message_parts(msg, 0);
-  for (std::size_t k = 0; k < spec.part.size(); ++k) {
-    if (spec.part[k] > choices.size()) return make_error(Errc::not_found, "no such part");
-    idx = choices[spec.part[k] - 1];
+  for (std::size_t k = 0; k < part.size(); ++k) {
+    if (part[k] > choices.size()) return make_error(Errc::not_found, "no such part");
+    idx = choices[part[k] - 1];
     choices = subparts(msg, idx);
   }
+  return idx;
+}
+
+Result<Range> section_range(const Message& msg, const SectionSpec& spec) {
+  auto found = section_part(msg, spec.part);
+  if (!found) return found.error();
+  const std::size_t idx = *found;
   const Part& p = msg.parts[idx];
   switch (spec.text) {
     case Text::none:

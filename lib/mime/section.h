@@ -34,6 +34,10 @@ struct SectionSpec {
 // (a 0 part number, MIME without a part, an empty or unclosed field list).
 Result<SectionSpec> parse_section(std::string_view spec);
 
+// The index in msg.parts of the part a part number names (empty: the
+// message itself, parts[0]). Errors: Errc::not_found.
+Result<std::size_t> section_part(const Message& msg, const std::vector<std::uint32_t>& part);
+
 // The section's bytes as stored in msg.data, when they form one range
 // (everything but HEADER.FIELDS). Errors: Errc::not_found for a part that
 // does not exist, or HEADER/TEXT after a part that is not message/rfc822;

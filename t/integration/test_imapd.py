@@ -7,8 +7,10 @@ virtual users' Maildirs the way another delivery program would, with
 Python's mailbox.Maildir (names without ,S=/,W=), or through lib/mailstore
 by imapd itself (APPEND).
 
-Run as root, imapd serves as the mail owner (nobody) and the mail store
-belongs to it.
+Run as root, the real identities apply: imapd starts as root, serves the
+network as the mail owner (nobody) and becomes the mailbox owner (uid and
+gid 5000 from virtual_uid_maps/virtual_gid_maps) after the login; local
+delivers as that owner too.
 """
 import email
 import imaplib
@@ -17,6 +19,7 @@ import os
 import pathlib
 import re
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -27,13 +30,8 @@ import pytest
 
 from instance import BUILD, Instance, free_port, wait_for
 
-# XXX: the auth service (lib/auth, auth/) is on its own branch while this is
-# written; without it no login can succeed. This guard goes when it lands.
-pytestmark = pytest.mark.skipif(not (BUILD / "bin" / "auth").exists(),
-                                reason="the auth service is not built")
-
 ROOT = os.geteuid() == 0
-NOBODY = 65534
+VUID = 5000
 USERS = {"alice@example.org": "alice pw", "bob@example.org": "b0b",
          "carol@example.org": "no mailbox"}  # carol has a password but no mailbox
 
@@ -76,7 +74,7 @@ def client_context():
 
 
 class ImapSystem:
-    def __init__(self, root, main=None):
+    def __init__(self, root, main=None, smtp=False):
         self.root = pathlib.Path(root)
         # Files the daemons must reach (tmp_path's parents are 0700).
         self.files = pathlib.Path(tempfile.mkdtemp(prefix="posthorn-imap-"))
@@ -89,9 +87,9 @@ class ImapSystem:
         (self.files / "vmailbox").write_text(
             "alice@example.org example.org/alice/\nbob@example.org example.org/bob/\n")
         ports = set()
-        while len(ports) < 2:
+        while len(ports) < 3:
             ports.add(free_port())
-        self.imap, self.imaps = sorted(ports)
+        self.imap, self.imaps, self.smtp = sorted(ports)
         settings = {
             "daemon_directory": str(BUILD / "bin"),
             "myhostname": "imap.example.org",
@@ -105,19 +103,27 @@ class ImapSystem:
             "imap_max_literal": "1048576",
         }
         self.chown(self.base)
+        if ROOT:
+            settings["virtual_uid_maps"] = f"static:{VUID}"
+            settings["virtual_gid_maps"] = f"static:{VUID}"
         settings.update(main or {})
         services = [
-            f"127.0.0.1:{self.imap} inet n - n - - imapd",
-            f"127.0.0.1:{self.imaps} inet n - n - - imapd -o imap_tls_wrappermode=yes",
+            f"127.0.0.1:{self.imap} inet n n n - - imapd",
+            f"127.0.0.1:{self.imaps} inet n n n - - imapd -o imap_tls_wrappermode=yes",
             "auth unix - - n - - auth",
         ]
+        if smtp:  # mail arrives as it does in production: smtpd, qmgr, virtual
+            # (smtpd does not wake qmgr yet: master does, every second)
+            settings["queue_run_delay"] = "1s"
+            services += [f"127.0.0.1:{self.smtp} inet n - n - - smtpd",
+                         "qmgr unix n - n 1 1 qmgr", "virtual unix - n n - - local"]
         self.inst = Instance(self.root, settings, services)
 
     @staticmethod
     def chown(path):
         if ROOT:
             for p in [path, *path.rglob("*")]:
-                os.chown(p, NOBODY, NOBODY)
+                os.chown(p, VUID, VUID)
 
     def maildir(self, user):
         return self.base / "example.org" / user.split("@")[0]
@@ -220,8 +226,8 @@ class Raw:
 def imap(tmp_path):
     made = []
 
-    def make(**main):
-        m = ImapSystem(tmp_path / f"inst{len(made)}", main)
+    def make(smtp=False, **main):
+        m = ImapSystem(tmp_path / f"inst{len(made)}", main, smtp)
         made.append(m)
         return m.start()
     yield make
@@ -287,7 +293,43 @@ def test_failed_logins_and_missing_mailbox(imap):
     # A password but no mailbox: the login cannot complete, and says why.
     with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
         m.login("carol@example.org")
-    m.inst.wait_log("no virtual mailbox for carol@example.org")
+    m.inst.wait_log("user=carol@example.org: cannot open the mail store")
+
+
+def uids_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:4]]  # real, effective, saved
+    return None
+
+
+@pytest.mark.skipif(not ROOT, reason="identities change only when started as root")
+def test_identities_as_root(imap):
+    m = imap()
+    waiting = Raw(m.imaps)  # connected, not logged in
+    c = m.login()
+    c.select("INBOX")
+
+    def imapd_uids():
+        out = []
+        for pid in m.inst.children():
+            try:
+                if os.readlink(f"/proc/{pid}/exe").endswith("/imapd"):
+                    out.append(uids_of(pid))
+            except OSError:
+                pass
+        return sorted(out)
+    # The logged-in session is the mailbox owner for good; the other serves
+    # the network as nobody and can still become someone after its login.
+    got = wait_for(lambda: (lambda u: u if len(u) >= 2 else None)(imapd_uids()), 10,
+                   "two imapd processes")
+    assert [VUID, VUID, VUID] in got
+    assert [65534, 65534, 0] in got
+    owner = {p.stat().st_uid for p in m.maildir("alice@example.org").rglob("*")}
+    assert owner == {VUID}
+    c.logout()
+    waiting.close()
 
 
 def test_login_timeout(imap):
@@ -396,14 +438,16 @@ def test_copy_move_and_mailboxes(imap):
     m.deliver("alice@example.org", *MESSAGES)
     c = m.login()
     assert c.create("Archive.2024")[0] == "OK"
-    assert c.create("Sent")[0] == "OK"
     assert (m.maildir("alice@example.org") / ".Archive.2024" / "cur").is_dir()
-    assert c.subscribe("Sent")[0] == "OK"
+    # A new user's first login made the special-use folders (RFC 6154).
+    assert c.create("Sent")[0] == "NO"
     typ, data = c.list()
     assert data == [b'(\\Noselect \\HasChildren) "." "Archive"',
-                    b'(\\HasNoChildren) "." "Archive.2024"', b'(\\HasNoChildren) "." "INBOX"',
-                    b'(\\HasNoChildren) "." "Sent"']
-    assert c.lsub()[1] == [b'() "." "Sent"']
+                    b'(\\HasNoChildren) "." "Archive.2024"', b'(\\HasNoChildren \\Drafts) "." "Drafts"',
+                    b'(\\HasNoChildren) "." "INBOX"', b'(\\HasNoChildren \\Junk) "." "Junk"',
+                    b'(\\HasNoChildren \\Sent) "." "Sent"', b'(\\HasNoChildren \\Trash) "." "Trash"']
+    assert c.unsubscribe("Junk")[0] == "OK"
+    assert c.lsub()[1] == [b'() "." "Drafts"', b'() "." "Sent"', b'() "." "Trash"']
     c.select("INBOX")
     typ, data = c.copy("1:2", "Sent")
     assert typ == "OK" and re.match(rb"\[COPYUID \d+ 1:2 1:2\]", data[0])
@@ -477,6 +521,47 @@ def test_idle_sees_a_delivery_and_another_sessions_flags(imap):
     b.close()
 
 
+def test_idle_sees_mail_delivered_through_smtp(imap):
+    m = imap(smtp=True)
+    wait_for(lambda: (m.inst.dir / "spool" / "public" / "qmgr").exists(), 10, "qmgr's socket")
+    a = m.raw()
+    assert a.ok("SELECT INBOX")
+    a.send("i IDLE\r\n")
+    assert a.line() == b"+ idling\r\n"
+    with smtplib.SMTP("127.0.0.1", m.smtp, timeout=15) as s:
+        s.sendmail("carol@example.net", ["alice@example.org"],
+                   b"From: carol@example.net\r\nSubject: by smtp\r\n\r\nhello\r\n")
+    a.sock.settimeout(30)  # through the queue: smtpd, qmgr, local
+    assert a.line() == b"* 1 EXISTS\r\n"
+    assert a.line() == b"* 1 RECENT\r\n"
+    a.send("DONE\r\n")
+    assert a.line() == b"i OK IDLE terminated\r\n"
+    lines, _ = a.cmd("FETCH 1 BODY.PEEK[HEADER.FIELDS (DELIVERED-TO SUBJECT)]")
+    assert lines[0].endswith(b"Subject: by smtp\r\nDelivered-To: alice@example.org\r\n\r\n)\r\n") or \
+        lines[0].endswith(b"Delivered-To: alice@example.org\r\nSubject: by smtp\r\n\r\n)\r\n")
+    a.close()
+
+
+def test_imap4rev2_enabled_by_a_client(imap):
+    m = imap()
+    m.deliver("alice@example.org", *MESSAGES)
+    r = m.raw()
+    lines, tagged = r.cmd("ENABLE IMAP4rev2")
+    assert lines == [b"* ENABLED IMAP4rev2\r\n"]
+    lines, tagged = r.cmd("SELECT INBOX")
+    assert b'* LIST () "." "INBOX"\r\n' in lines
+    assert not any(b"RECENT" in line for line in lines)
+    lines, _ = r.cmd("UID SEARCH SUBJECT t")  # "two", "three"
+    assert lines == [b'* ESEARCH (TAG "t4") UID ALL 2:3\r\n']
+    lines, _ = r.cmd("FETCH 2 (BINARY.SIZE[2] BINARY.PEEK[2])")
+    assert lines == [b"* 2 FETCH (BINARY.SIZE[2] 13 BINARY[2] {13}\r\n<b>needle</b>)\r\n"]
+    assert r.ok('CREATE "Caf\u00e9"')  # sent as UTF-8
+    assert (m.maildir("alice@example.org") / ".Caf&AOk-").is_dir()
+    lines, _ = r.cmd('LIST "" "Caf*"')
+    assert lines == ['* LIST (\\HasNoChildren) "." "Caf\u00e9"\r\n'.encode()]
+    r.close()
+
+
 # --- hostile input ----------------------------------------------------------------------
 
 def test_hostile_inputs_are_refused_without_a_crash(imap):
@@ -513,4 +598,315 @@ def test_hostile_inputs_are_refused_without_a_crash(imap):
     # And the service still serves.
     r = m.raw()
     assert r.ok("SELECT INBOX")
+    r.close()
+
+
+# --- a real client syncing both ways ----------------------------------------------------
+
+MBSYNC = shutil.which("mbsync")
+IMAP_FLAGS = {b"\\Seen": "S", b"\\Answered": "R", b"\\Flagged": "F", b"\\Deleted": "T",
+              b"\\Draft": "D"}
+
+
+def remote_state(c, folder):
+    """{subject: flag letters} of a folder, through IMAP."""
+    c.select(folder)
+    typ, data = c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    out = {}
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        flags = re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).split()
+        subject = email.message_from_bytes(item[1])["Subject"]
+        out[subject] = "".join(sorted(IMAP_FLAGS[f] for f in flags if f in IMAP_FLAGS))
+    return out
+
+
+def local_state(path):
+    md = mailbox.Maildir(path, create=False)
+    return {m["Subject"]: "".join(sorted(c for c in m.get_flags() if c in "SRFTD"))
+            for m in md}
+
+
+@pytest.mark.skipif(not MBSYNC, reason="mbsync (isync) is not installed")
+def test_mbsync_two_way_sync(imap, tmp_path):
+    m = imap()
+    m.deliver("alice@example.org",
+              *[f"From: x@example.net\nSubject: m{i}\n\nbody {i}\n".encode() for i in range(4)])
+    c = m.login()
+    c.create("Work")
+    c.append("Work", r"(\Flagged)", None, b"Subject: w0\r\n\r\nwork\r\n")
+    # A host certificate for "localhost": mbsync trusts it as it is.
+    cert, key = m.files / "host.pem", m.files / "host.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "30", "-subj", "/CN=localhost", "-addext",
+                    "basicConstraints=critical,CA:FALSE", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    key.chmod(0o644)
+    m.inst.set(imap_tls_cert_file=str(cert), imap_tls_key_file=str(key))
+    local = tmp_path / "local"
+    local.mkdir()
+    cfg = tmp_path / "mbsyncrc"
+    cfg.write_text(f"""IMAPAccount t
+Host localhost
+Port {m.imaps}
+User alice@example.org
+Pass "{USERS['alice@example.org']}"
+SSLType IMAPS
+CertificateFile {cert}
+SystemCertificates no
+
+IMAPStore remote
+Account t
+
+MaildirStore near
+Path {local}/
+Inbox {local}/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :remote:
+Near :near:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+""")
+
+    def sync():
+        r = subprocess.run([MBSYNC, "-c", str(cfg), "-a"], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    m.inst.posthorn("reload")  # new processes read the new certificate
+    wait_for(lambda: subprocess.run([MBSYNC, "-c", str(cfg), "-l", "-a"], capture_output=True,
+                                    timeout=30).returncode == 0, 20, "mbsync to connect")
+    sync()
+    assert local_state(local / "INBOX") == {f"m{i}": "" for i in range(4)}
+    assert local_state(local / "Work") == {"w0": "F"}
+
+    # Both sides change: flags, deletions, new messages, in both folders.
+    md = mailbox.Maildir(local / "INBOX", create=False)
+    for key, msg in list(md.items()):
+        if msg["Subject"] == "m0":
+            msg.add_flag("S")
+            md[key] = msg
+        elif msg["Subject"] == "m1":
+            md.remove(key)
+    work = mailbox.Maildir(local / "Work", create=False)
+    work.add(mailbox.MaildirMessage(b"Subject: w1\n\nfrom the client\n"))
+    c.select("INBOX")
+    typ, data = c.search(None, "SUBJECT", "m2")
+    c.store(data[0], "+FLAGS", r"(\Answered \Flagged)")
+    typ, data = c.search(None, "SUBJECT", "m3")
+    c.store(data[0], "+FLAGS", r"(\Deleted)")
+    c.expunge()
+    c.append("INBOX", None, None, b"Subject: m4\r\n\r\nnew on the server\r\n")
+    sync()
+
+    want_inbox = {"m0": "S", "m2": "FR", "m4": ""}
+    want_work = {"w0": "F", "w1": ""}
+    assert local_state(local / "INBOX") == want_inbox
+    assert local_state(local / "Work") == want_work
+    assert remote_state(c, "INBOX") == want_inbox
+    assert remote_state(c, "Work") == want_work
+    # A third run finds nothing to do and changes nothing.
+    sync()
+    assert remote_state(c, "INBOX") == want_inbox
+    assert local_state(local / "INBOX") == want_inbox
+    c.logout()
+
+
+# --- BODYSTRUCTURE of nasty messages, checked against RFC 3501's grammar ---------------
+
+class Grammar:
+    """A strict reader of RFC 3501 (9) body and envelope: raises on anything
+    the grammar does not allow."""
+
+    def __init__(self, data):
+        self.s, self.i = data, 0
+
+    def fail(self, what):
+        raise AssertionError(f"{what} at {self.i}: {self.s[self.i:self.i + 60]!r}")
+
+    def peek(self, text):
+        return self.s.startswith(text, self.i)
+
+    def take(self, text):
+        if not self.peek(text):
+            self.fail(f"expected {text!r}")
+        self.i += len(text)
+
+    def sp(self):
+        self.take(b" ")
+
+    def number(self):
+        m = re.compile(rb"\d+").match(self.s, self.i)
+        if not m:
+            self.fail("expected a number")
+        self.i = m.end()
+        return int(m.group())
+
+    def string(self):
+        if self.peek(b'"'):
+            m = re.compile(rb'"((?:[^"\\\r\n]|\\["\\])*)"').match(self.s, self.i)
+            if not m:
+                self.fail("bad quoted string")
+            self.i = m.end()
+            return m.group(1)
+        m = re.compile(rb"\{(\d+)\}\r\n").match(self.s, self.i)
+        if not m:
+            self.fail("expected a string")
+        n = int(m.group(1))
+        self.i = m.end() + n
+        return self.s[m.end():self.i]
+
+    def nstring(self):
+        if self.peek(b"NIL"):
+            self.i += 3
+            return None
+        return self.string()
+
+    def param_list(self):  # body-fld-param
+        if self.peek(b"NIL"):
+            self.i += 3
+            return
+        self.take(b"(")
+        self.string(); self.sp(); self.string()
+        while self.peek(b" "):
+            self.sp(); self.string(); self.sp(); self.string()
+        self.take(b")")
+
+    def address_list(self):
+        if self.peek(b"NIL"):
+            self.i += 3
+            return
+        self.take(b"(")
+        while True:
+            self.take(b"(")
+            for k in range(4):
+                if k:
+                    self.sp()
+                self.nstring()
+            self.take(b")")
+            if self.peek(b")"):
+                break
+        self.take(b")")
+
+    def envelope(self):
+        self.take(b"(")
+        self.nstring(); self.sp(); self.nstring()
+        for _ in range(6):
+            self.sp(); self.address_list()
+        self.sp(); self.nstring(); self.sp(); self.nstring()
+        self.take(b")")
+
+    def fields(self):  # body-fields
+        self.param_list(); self.sp(); self.nstring(); self.sp(); self.nstring(); self.sp()
+        self.string(); self.sp(); self.number()
+
+    def dsp_lang_loc(self):  # [SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc]]]
+        if not self.peek(b" "):
+            return
+        self.sp()
+        if self.peek(b"NIL"):
+            self.i += 3
+        else:
+            self.take(b"("); self.string(); self.sp(); self.param_list(); self.take(b")")
+        if not self.peek(b" "):
+            return
+        self.sp()
+        if self.peek(b"("):
+            self.take(b"("); self.string()
+            while self.peek(b" "):
+                self.sp(); self.string()
+            self.take(b")")
+        else:
+            self.nstring()
+        if self.peek(b" "):
+            self.sp(); self.nstring()
+
+    def body(self, depth=0):
+        assert depth < 200, "nested too deep"
+        self.take(b"(")
+        if self.peek(b"("):  # body-type-mpart
+            while self.peek(b"("):
+                self.body(depth + 1)
+            self.sp(); self.string()
+            if self.peek(b" "):
+                self.sp(); self.param_list(); self.dsp_lang_loc()
+        else:
+            media = self.string().upper()
+            self.sp()
+            sub = self.string().upper()
+            self.sp(); self.fields()
+            if media == b"MESSAGE" and sub == b"RFC822":
+                self.sp(); self.envelope(); self.sp(); self.body(depth + 1); self.sp(); self.number()
+            elif media == b"TEXT":
+                self.sp(); self.number()
+            if self.peek(b" "):  # body-ext-1part
+                self.sp(); self.nstring(); self.dsp_lang_loc()
+        self.take(b")")
+
+    def check(self, what):
+        if what == b"ENVELOPE":
+            self.envelope()
+        else:
+            self.body()
+        if self.i != len(self.s):
+            self.fail("trailing data")
+
+
+NASTY = {
+    "no content-type": b"Subject: plain\r\n\r\nbody\r\n",
+    "no header at all": b"just a body without header\r\n",
+    "no body": b"Subject: head only",
+    "missing boundary": b"Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\npart\r\n--x--\r\n",
+    "wrong boundary": b'Content-Type: multipart/mixed; boundary="y"\r\n\r\n--x\r\n\r\npart\r\n',
+    "no close delimiter": b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+                          b"Content-Type: text/html\r\n\r\n<p>x\r\n--b\r\n\r\nlast\r\n",
+    "empty parts": b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n--b\r\n\r\n--b--\r\n",
+    "deep nesting": b"".join(b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i)
+                             for i in range(150)) + b"\r\ninnermost\r\n",
+    "rfc822 inside": b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                     b"Content-Type: message/rfc822\r\n\r\nFrom: <x@y>\r\nTo: ,,, ;@\r\n"
+                     b"Subject: inner\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n"
+                     b"--d\r\n\r\nSubject: digest part\r\n\r\nx\r\n--d--\r\n--b--\r\n",
+    "rfc2231 and dispositions": b"Content-Type: application/pdf; name*0*=utf-8''na%C3%AFve;"
+                                b" name*1=\".pdf\"\r\nContent-Disposition: attachment; filename*="
+                                b"iso-8859-1''r%E9sum%E9.pdf; size=12\r\nContent-Language: en, de\r\n"
+                                b"Content-Location: http://x/\r\nContent-ID: <a@b>\r\n"
+                                b"Content-Description: \"quoted\" \\ back\r\n\r\nJVBERi0=\r\n",
+    "broken content-type": b"Content-Type: ;;;=\"\r\nContent-Transfer-Encoding: \r\n\r\nx\r\n",
+    "8-bit header": "Subject: caf\u00e9\r\nFrom: J\u00fcrgen <j@x.example>\r\n\r\nx\r\n".encode(),
+    "bare LF and CR": b"Subject: lf\n\nline\rwith CR\nand LF\n",
+    "groups and junk": b"From: undisclosed-recipients:;\r\nTo: a@b, \"q\\\"x\" <c@d>, (comment) e@f, "
+                       b"Group: g@h, i@j;\r\nCc: <<<>>>\r\nDate: yesterday\r\n\r\nx\r\n",
+    "huge header line": b"Subject: " + b"x" * 20000 + b"\r\n\r\nbody\r\n",
+}
+
+
+def test_bodystructure_of_nasty_messages_follows_the_grammar(imap):
+    m = imap()
+    m.deliver("alice@example.org", *NASTY.values())
+    r = m.raw()
+    lines, tagged = r.cmd("SELECT INBOX")
+    assert f"* {len(NASTY)} EXISTS\r\n".encode() in lines
+    for what in (b"BODYSTRUCTURE", b"BODY", b"ENVELOPE"):
+        lines, tagged = r.cmd(f"FETCH 1:* {what.decode()}")
+        assert tagged.split()[1] == b"OK"
+        assert len(lines) == len(NASTY)
+        for name, line in zip(NASTY, lines):
+            m_ = re.match(rb"\* (\d+) FETCH \(" + what + rb" ", line)
+            assert m_, (name, line[:80])
+            inner = line[m_.end():-3]  # without ")\r\n"
+            try:
+                Grammar(inner).check(what)
+            except AssertionError as e:
+                raise AssertionError(f"{name}: {what.decode()}: {e}") from None
+    # And each part that BODYSTRUCTURE names can be fetched.
+    lines, tagged = r.cmd("FETCH 9 (BODY.PEEK[1] BODY.PEEK[1.HEADER] BODY.PEEK[1.1.MIME] "
+                          "BODY.PEEK[1.1.TEXT])")
+    assert tagged.split()[1] == b"OK"
+    assert b"Subject: inner" in lines[0] and b"Subject: digest part" in lines[0]
     r.close()

@@ -107,7 +107,7 @@ def test_every_daemon_but_master_and_local_runs_as_mail_owner_without_groups(mak
             if comm(pid) == "local":  # root between deliveries, as Postfix's local
                 assert s["Uid"].split() == ["0"] * 4
                 continue
-            if comm(pid) == "pop3d":  # mail_owner until a login; root kept as saved uid only
+            if comm(pid) in ("pop3d", "imapd"):  # mail_owner until a login; root kept as saved uid only
                 assert s["Uid"].split() == [str(NOBODY)] * 2 + ["0", str(NOBODY)]
                 assert s["Gid"].split() == [str(NOGROUP)] * 4
                 assert s["Groups"].split() == []

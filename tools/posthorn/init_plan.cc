@@ -168,9 +168,9 @@ namespace {
 std::string port_line(const Plan& p, const PortService& s) {
   std::string svc = std::to_string(p.port_base + s.offset);
   svc.resize(std::max<std::size_t>(svc.size(), 12), ' ');
-  // pop3d starts as root (unpriv n) to become each mailbox's owner after the
-  // login, as in the shipped master.cf.
-  std::string_view unpriv = s.program == "pop3d" ? "n" : "-";
+  // pop3d and imapd start as root (unpriv n) to become each mailbox's owner
+  // after the login, as in the shipped master.cf.
+  std::string_view unpriv = s.program == "pop3d" || s.program == "imapd" ? "n" : "-";
   std::string out = cat(svc, " inet  n       ", unpriv, "       n       -       -       ", s.program, "\n");
   auto o = [&](std::string_view setting) { out += cat("  -o ", setting, "\n"); };
   if (s.program == "smtpd" && s.name != "smtp") {

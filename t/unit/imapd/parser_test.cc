@@ -126,7 +126,9 @@ TEST_CASE("parser: errors and recovery", "[imapd][parser]") {
   CHECK(run("a X \"b\r\n") == "[bad a: Unterminated quoted string]");
   CHECK(run("a X \"b\\n\"\r\n") == "[bad a: Bad escape in quoted string]");
   CHECK(run("a X {3}x\r\n") == "[bad a: Literal marker must end the line]");
-  CHECK(run("a X ~{3}\r\n") == "[bad a: literal8 is not supported]");
+  using namespace std::string_literals;
+  CHECK(run("a X ~{3}\r\nx\0y\r\n"s) == "[+3][a X {x\0y}]"s);  // literal8: NUL allowed
+  CHECK(run("a X ~{3\r\n") == "[bad a: Literal marker must end the line]");
   CHECK(run("a X b\x01\r\n") == "[bad a: Invalid character in atom]");
   CHECK(run("a X \x7f\r\n") == "[bad a: Invalid character in atom]");
   CHECK(run("a X \xc3\xa4\r\n") == "[a X \xc3\xa4]");  // UTF-8 search strings

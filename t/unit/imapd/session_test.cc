@@ -12,6 +12,7 @@
 
 #include "imapd/format.h"
 #include "imapd/search.h"
+#include "lib/base/file.h"
 #include "lib/mailstore/store.h"
 #include "t/unit/support/temp_dir.h"
 
@@ -139,7 +140,7 @@ TEST_CASE("greeting and capabilities follow TLS and the plaintext setting", "[im
   s.tls_available = true;
   Client c(dir.path(), s);
   CHECK(c.host.out ==
-        "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE STARTTLS LOGINDISABLED] "
+        "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE STARTTLS LOGINDISABLED] "
         "Posthorn ready\r\n");
   CHECK(c.say("a LOGIN alice secret\r\n") ==
         "a NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure connections\r\n");
@@ -153,12 +154,13 @@ TEST_CASE("greeting and capabilities follow TLS and the plaintext setting", "[im
   c.pending.clear();  // the owner discards plaintext sent before the handshake
   c.session.tls_ready();
   CHECK(c.say("e CAPABILITY\r\n") ==
-        "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE AUTH=PLAIN\r\n"
+        "* CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE AUTH=PLAIN AUTH=LOGIN\r\n"
         "e OK Capability completed\r\n");
   CHECK(c.say("f STARTTLS\r\n") == "f BAD TLS is already active\r\n");
   CHECK(c.login() ==
-        "L OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE "
-        "UNSELECT CHILDREN APPENDLIMIT=100000] Logged in\r\n");
+        "L OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE "
+        "UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH BINARY STATUS=SIZE "
+        "UTF8=ACCEPT APPENDLIMIT=100000] Logged in\r\n");
   CHECK(c.session.user() == "alice");
 }
 
@@ -207,6 +209,14 @@ TEST_CASE("AUTHENTICATE PLAIN, with and without an initial response", "[imapd][s
     CHECK(c.say("e LOGIN alice nope\r\n") ==
           "e NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
           "* BYE Too many invalid authentication attempts\r\n");
+  }
+  {
+    Client c(dir.path());
+    // LOGIN: user name and password in two challenges ("Username:", "Password:").
+    CHECK(c.say("a AUTHENTICATE LOGIN\r\n") == "+ VXNlcm5hbWU6\r\n");
+    CHECK(c.say("Ym9i\r\n") == "+ UGFzc3dvcmQ6\r\n");
+    CHECK(c.say("aHVudGVyMg==\r\n").find("a OK [CAPABILITY") == 0);
+    CHECK(c.session.user() == "bob");
   }
   {
     Client c(dir.path());
@@ -273,6 +283,8 @@ TEST_CASE("any-state commands", "[imapd][session]") {
   CHECK(c.say("d ENABLE IMAP4rev2\r\n") == "d BAD Log in first\r\n");
   c.login();
   CHECK(c.say("e ENABLE CONDSTORE\r\n") == "* ENABLED\r\ne OK ENABLE completed\r\n");
+  CHECK(c.say("e2 ENABLE UTF8=ACCEPT utf8=accept\r\n") ==
+        "* ENABLED UTF8=ACCEPT\r\ne2 OK ENABLE completed\r\n");
   CHECK(c.say("f NAMESPACE\r\n") == "* NAMESPACE ((\"\" \".\")) NIL NIL\r\nf OK NAMESPACE completed\r\n");
   CHECK(c.say("g LOGOUT\r\n") == "* BYE Logging out\r\ng OK Logout completed\r\n");
   CHECK(c.session.finished());
@@ -603,4 +615,173 @@ TEST_CASE("responses do not depend on how the input is split", "[imapd][session]
     REQUIRE(c.session.finished());
   }
   CHECK(expect.find("* LIST (\\HasNoChildren) \".\" \"Box\"") != std::string::npos);
+}
+
+TEST_CASE("special-use folders: made for a new user, shown by LIST", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Settings s = settings();
+  s.special_use = *parse_special_use({"Drafts=\\Drafts", "Sent=\\Sent", "Trash=\\Trash", "Junk=\\Junk"});
+  {
+    Client c(dir.path(), s);
+    c.login();
+    CHECK(c.say("a LIST \"\" *\r\n") ==
+          "* LIST (\\HasNoChildren \\Drafts) \".\" \"Drafts\"\r\n"
+          "* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n"
+          "* LIST (\\HasNoChildren \\Junk) \".\" \"Junk\"\r\n"
+          "* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"\r\n"
+          "* LIST (\\HasNoChildren \\Trash) \".\" \"Trash\"\r\n"
+          "a OK LIST completed\r\n");
+    CHECK(c.say("b LSUB \"\" *\r\n") ==
+          "* LSUB () \".\" \"Drafts\"\r\n* LSUB () \".\" \"Junk\"\r\n"
+          "* LSUB () \".\" \"Sent\"\r\n* LSUB () \".\" \"Trash\"\r\nb OK LSUB completed\r\n");
+    CHECK(c.say("c DELETE Junk\r\n") == "c OK DELETE completed\r\n");
+  }
+  // Not a new user any more: what they deleted stays deleted.
+  Client c(dir.path(), s);
+  c.login();
+  CHECK(c.say("a LIST \"\" J*\r\n") == "a OK LIST completed\r\n");
+}
+
+TEST_CASE("imap_special_use_folders values", "[imapd][special-use]") {
+  auto ok = parse_special_use({"Gesendet=\\sent", "Archiv.2024=\\Archive"});
+  REQUIRE(ok);
+  CHECK(special_use_of(*ok, "Gesendet") == "\\Sent");
+  CHECK(special_use_of(*ok, "Archiv.2024") == "\\Archive");
+  CHECK(special_use_of(*ok, "INBOX").empty());
+  for (std::vector<std::string> bad : {std::vector<std::string>{"Sent"}, {"Sent=\\Bogus"},
+                                       {"../x=\\Sent"}, {"a*=\\Sent"},
+                                       {"Sent=\\Sent", "Other=\\Sent"},
+                                       {"Sent=\\Sent", "Sent=\\Trash"}}) {
+    INFO(bad[0]);
+    CHECK_FALSE(parse_special_use(bad));
+  }
+}
+
+TEST_CASE("LIST-EXTENDED and LIST-STATUS", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Settings s = settings();
+  s.special_use = *parse_special_use({"Sent=\\Sent"});
+  Client c(dir.path(), s);
+  c.login();
+  c.say("a CREATE Lists.a\r\nb CREATE Work\r\nc SUBSCRIBE Lists.a\r\nd SUBSCRIBE Gone\r\n");
+  c.append("Work", kMsg1);
+  CHECK(c.say("e LIST (SUBSCRIBED) \"\" *\r\n") ==
+        "* LIST (\\NonExistent \\HasNoChildren \\Subscribed) \".\" \"Gone\"\r\n"
+        "* LIST (\\HasNoChildren \\Subscribed) \".\" \"Lists.a\"\r\n"
+        "* LIST (\\HasNoChildren \\Subscribed \\Sent) \".\" \"Sent\"\r\n"
+        "e OK LIST completed\r\n");
+  CHECK(c.say("f LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %\r\n") ==
+        "* LIST (\\NonExistent \\HasNoChildren \\Subscribed) \".\" \"Gone\"\r\n"
+        "* LIST (\\Noselect \\HasChildren) \".\" \"Lists\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+        "* LIST (\\HasNoChildren \\Subscribed \\Sent) \".\" \"Sent\"\r\n"
+        "f OK LIST completed\r\n");
+  CHECK(c.say("g LIST (SPECIAL-USE) \"\" *\r\n") ==
+        "* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"\r\ng OK LIST completed\r\n");
+  CHECK(stable(c.say("h LIST \"\" (Work INBOX) RETURN (SUBSCRIBED STATUS (MESSAGES UIDVALIDITY))\r\n")) ==
+        "* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n"
+        "* STATUS \"INBOX\" (MESSAGES 0 UIDVALIDITY V)\r\n"
+        "* LIST (\\HasNoChildren) \".\" \"Work\"\r\n"
+        "* STATUS \"Work\" (MESSAGES 1 UIDVALIDITY V)\r\n"
+        "h OK LIST completed\r\n");
+  CHECK(c.say("i LIST (RECURSIVEMATCH) \"\" *\r\n") ==
+        "i BAD RECURSIVEMATCH needs another selection option\r\n");
+  CHECK(c.say("j LIST (BOGUS) \"\" *\r\n") == "j BAD Unknown LIST selection option\r\n");
+  CHECK(c.say("k LIST \"\" * RETURN (STATUS (BOGUS))\r\n") == "k BAD Unknown STATUS item\r\n");
+  CHECK(c.say("l LIST \"\" * RETURN\r\n") == "l BAD Invalid LIST return options\r\n");
+}
+
+TEST_CASE("ENVELOPE and BODYSTRUCTURE come from the cache in later sessions", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  {
+    Client c(dir.path());
+    c.login();
+    c.append("INBOX", kMsg1);
+    c.say("s SELECT INBOX\r\n");
+    CHECK(c.say("f FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n").find("\"Hello\"") != std::string::npos);
+  }
+  // Another program rewrites the file behind UID 1 (which it must never do):
+  // a later session answers from the cache, so it does not read the file.
+  auto cur = dir / "alice" / "cur";
+  for (const auto& e : std::filesystem::directory_iterator(cur))
+    REQUIRE(write_file_durable(e.path(), "Subject: changed\r\n\r\nx\r\n"));
+  Client c(dir.path());
+  c.login();
+  c.say("s SELECT INBOX\r\n");
+  std::string r = c.say("f FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n");
+  CHECK(r.find("\"Hello\"") != std::string::npos);
+  CHECK(r.find("changed") == std::string::npos);
+  // Header sections are never cached.
+  CHECK(c.say("g FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n").find("Subject: changed") !=
+        std::string::npos);
+}
+
+TEST_CASE("IMAP4rev2: no \\Recent, ESEARCH, LIST in SELECT, CLOSED, UTF-8 names", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Client c(dir.path());
+  c.login();
+  c.append("INBOX", kMsg1);
+  c.append("INBOX", kMsg2);
+  // rev1 first: ESEARCH only when RETURN asks for it.
+  c.say("s SELECT INBOX\r\n");
+  CHECK(c.say("a SEARCH RETURN (MIN MAX COUNT) ALL\r\n") ==
+        "* ESEARCH (TAG \"a\") MIN 1 MAX 2 COUNT 2\r\na OK SEARCH completed\r\n");
+  CHECK(c.say("b UID SEARCH RETURN () SUBJECT nothing\r\n") ==
+        "* ESEARCH (TAG \"b\") UID\r\nb OK SEARCH completed\r\n");
+  CHECK(c.say("b2 SEARCH RETURN (SAVE) ALL\r\n") == "b2 BAD Unknown or unsupported RETURN option\r\n");
+  c.say("u UNSELECT\r\n");
+  CHECK(c.say("e ENABLE IMAP4rev2\r\n") == "* ENABLED IMAP4rev2\r\ne OK ENABLE completed\r\n");
+  CHECK(stable(c.say("f SELECT inbox\r\n")) ==
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)\r\n"
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] "
+        "Flags permitted.\r\n"
+        "* 2 EXISTS\r\n* LIST () \".\" \"INBOX\"\r\n* OK [UIDVALIDITY V] UIDs valid\r\n"
+        "* OK [UIDNEXT 3] Predicted next UID\r\nf OK [READ-WRITE] SELECT completed\r\n");
+  CHECK(c.say("g UID SEARCH ALL\r\n") == "* ESEARCH (TAG \"g\") UID ALL 1:2\r\ng OK SEARCH completed\r\n");
+  CHECK(c.say("h FETCH 1 FLAGS\r\n") == "* 1 FETCH (FLAGS ())\r\nh OK FETCH completed\r\n");
+  auto store = mailstore::Store::open(dir / "alice", false);
+  REQUIRE(mailstore::deliver(store->root(), kMsg1));
+  CHECK(c.say("i NOOP\r\n") == "* 3 EXISTS\r\ni OK NOOP completed\r\n");  // no RECENT
+  // UTF-8 names in and out; stored as modified UTF-7.
+  CHECK(c.say("j CREATE \"Entw\xc3\xbcrfe & Co\"\r\n") == "j OK CREATE completed\r\n");
+  CHECK(std::filesystem::is_directory(dir / "alice" / ".Entw&APw-rfe &- Co"));
+  CHECK(c.say("k LIST \"\" Entw*\r\n") ==
+        "* LIST (\\HasNoChildren) \".\" \"Entw\xc3\xbcrfe & Co\"\r\nk OK LIST completed\r\n");
+  CHECK(c.say("l STATUS \"Entw\xc3\xbcrfe & Co\" (MESSAGES SIZE DELETED)\r\n") ==
+        "* STATUS \"Entw\xc3\xbcrfe & Co\" (MESSAGES 0 SIZE 0 DELETED 0)\r\nl OK STATUS completed\r\n");
+  CHECK(c.say("m CREATE \"\xff\"\r\n") == "m NO [CANNOT] Mailbox name is not UTF-8\r\n");
+  CHECK(stable(c.say("n SELECT \"Entw\xc3\xbcrfe & Co\"\r\n")).find(
+            "* OK [CLOSED] Previous mailbox is now closed\r\n") == 0);
+}
+
+TEST_CASE("BINARY fetches undo the transfer encoding", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Client c(dir.path());
+  c.login();
+  const std::string msg =
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Transfer-Encoding: base64\r\nContent-Type: application/octet-stream\r\n\r\n"
+      "AAECAw==\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "caf=C3=A9 soft=\r\nbreak\r\n--b\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n"
+      "begin\r\n--b--\r\n";
+  c.append("INBOX", msg);
+  c.say("s SELECT INBOX\r\n");
+  using namespace std::string_literals;
+  CHECK(c.say("a FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1] BINARY.PEEK[2] BINARY.SIZE[2])\r\n") ==
+        "* 1 FETCH (BINARY.SIZE[1] 4 BINARY[1] ~{4}\r\n\0\x01\x02\x03 "
+        "BINARY[2] {15}\r\ncaf\xc3\xa9 softbreak BINARY.SIZE[2] 15)\r\na OK FETCH completed\r\n"s);
+  CHECK(c.say("b FETCH 1 BINARY.PEEK[2]<4.3>\r\n") ==
+        "* 1 FETCH (BINARY[2]<4> {3}\r\n\xa9 s)\r\nb OK FETCH completed\r\n");
+  CHECK(c.say("c FETCH 1 BINARY.PEEK[3]\r\n") ==
+        "* 1 FETCH (BINARY[3] NIL)\r\nc NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding\r\n");
+  CHECK(c.say("d FETCH 1 BINARY.PEEK[4]\r\n") == "* 1 FETCH (BINARY[4] NIL)\r\nd OK FETCH completed\r\n");
+  CHECK(c.say("e FETCH 1 BINARY[1.HEADER]\r\n") == "e BAD Invalid fetch item BINARY[1.HEADER]\r\n");
+  CHECK(c.say("f FETCH 1 BINARY.SIZE[1]<0.1>\r\n") == "f BAD Invalid fetch item BINARY.SIZE[1]<0.1>\r\n");
+  // A literal8 APPEND keeps NUL octets.
+  CHECK(c.say("g APPEND INBOX ~{5+}\r\na\0b\r\n\r\n"s).find("g OK [APPENDUID") != std::string::npos);
+  CHECK(c.say("h FETCH 2 BODY.PEEK[]\r\n") == "* 2 FETCH (BODY[] ~{5}\r\na\0b\r\n)\r\nh OK FETCH completed\r\n"s);
+  // RFC 6855: APPEND ... UTF8 (literal8).
+  CHECK(c.say("i APPEND INBOX UTF8 (~{16+}\r\nSubject: \xc3\xa4\r\n\r\nx)\r\n").find("i OK [APPENDUID") !=
+        std::string::npos);
+  CHECK(c.say("j FETCH 3 BODY.PEEK[HEADER]\r\n") ==
+        "* 3 FETCH (BODY[HEADER] {15}\r\nSubject: \xc3\xa4\r\n\r\n)\r\nj OK FETCH completed\r\n");
 }

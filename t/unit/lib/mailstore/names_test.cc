@@ -80,4 +80,10 @@ TEST_CASE("unique names differ and sort in arrival order", "[mailstore][names]")
   CHECK(arrived_before("999.x", "1000.a"));
   CHECK_FALSE(arrived_before("1000.a", "999.x"));
   CHECK(arrived_before("5.a", "5.b"));
+  // Microseconds without zero padding (Python's mailbox module).
+  CHECK(arrived_before("1700000000.M99123P7Q1.h", "1700000000.M100234P7Q2.h"));
+  CHECK_FALSE(arrived_before("1700000000.M100234P7Q2.h", "1700000000.M99123P7Q1.h"));
+  CHECK(arrived_before("5.M5P7Q9.h", "5.M5P7Q10.h"));
+  CHECK(arrived_before("5.M05P7.h", "5.M6P7.h"));
+  CHECK_FALSE(arrived_before("5.M5P7.h", "5.M5P7.h"));
 }

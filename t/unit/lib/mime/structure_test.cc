@@ -320,3 +320,16 @@ TEST_CASE("only an unencoded message/rfc822 encapsulates a message", "[mime]") {
   CHECK(section(m, "1.HEADER") == "<not_found>");
   CHECK(section(m, "2.1") == "<not_found>");
 }
+
+TEST_CASE("section_part finds the part a number names", "[mime]") {
+  std::string msg = crlf({"Content-Type: multipart/mixed; boundary=b", "", "--b", "", "one",
+                          "--b", "Content-Type: message/rfc822", "", "Subject: in", "", "two",
+                          "--b--"});
+  Message m = parse(msg);
+  CHECK(*section_part(m, {}) == 0);
+  CHECK(m.parts[*section_part(m, {1})].content_type.type == "text");
+  CHECK(m.parts[*section_part(m, {2})].is_message());
+  CHECK(m.body(m.parts[*section_part(m, {2, 1})]) == "two");
+  CHECK_FALSE(section_part(m, {3}));
+  CHECK_FALSE(section_part(m, {1, 1}));
+}

@@ -173,6 +173,9 @@ TEST_CASE("master.cf holds the port plan in order, then the unix services", "[in
   CHECK(overrides(2).count("smtpd_tls_wrappermode=yes"));
   CHECK(overrides(4) == std::set<std::string>{"pop3_tls_wrappermode=yes"});
   CHECK(overrides(6) == std::set<std::string>{"imap_tls_wrappermode=yes"});
+  // pop3d and imapd start as root to become the mailbox owner after login.
+  for (std::size_t i = 3; i <= 6; ++i) CHECK_FALSE(services[i].unprivileged);
+  CHECK(services[0].unprivileged);
   const char* unix_names[] = {"pickup", "qmgr", "smtp", "relay", "local", "virtual", "auth"};
   for (std::size_t i = 0; i < 7; ++i) {
     const config::Service& s = services[init::kPorts.size() + i];

@@ -1,5 +1,6 @@
-// pop3d/identity.h - pop3d's two identity changes (the design is in
-// pop3d/main.cc's opening comment).
+// lib/privs/login_identity.h - the two identity changes of an access agent
+// (pop3d, imapd) that serves one login per process; the design is in
+// pop3d/main.cc's and imapd/main.cc's opening comments.
 //
 // 1. serve_as_mail_owner(): started as root, before a byte from the network
 //    is read: no supplementary groups, real and effective gid and uid the
@@ -11,9 +12,8 @@
 //    root cannot be regained.
 // Not started as root (instance mode): both do nothing.
 //
-// XXX: step 1 is a temporary identity, which lib/privs does not offer (it
-// does the permanent drops, and pop3d's step 2 uses it); like local's
-// EffectiveIdentity it lives with the one program that needs it.
+// Step 1 is a temporary identity (the saved uid stays 0), unlike drop() in
+// privs.h, which step 2 uses to make the change final.
 #pragma once
 
 #include <sys/types.h>
@@ -23,16 +23,16 @@
 #include "lib/base/result.h"
 #include "lib/privs/privs.h"
 
-namespace posthorn::pop3d {
+namespace posthorn::privs {
 
 // Errc::permission when mail_owner is uid/gid 0; Errc::io when a step fails.
-Result<void> serve_as_mail_owner(const privs::Identity& mail_owner);
+Result<void> serve_as_mail_owner(const Identity& mail_owner);
 
 // True when step 1 happened (so step 2 must).
 bool holding_root();
 
 // Errc::permission for uid or gid 0 (a root mailbox is never served) or when
 // root cannot be regained; Errc::io when a step fails.
-Result<void> become_owner(const privs::Identity& owner);
+Result<void> become_owner(const Identity& owner);
 
-}  // namespace posthorn::pop3d
+}  // namespace posthorn::privs
