@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ using Clock = std::chrono::steady_clock;
 // In the child, between fork and exec: only async-signal-safe calls, apart
 // from lib/privs (the parent is single-threaded, so its allocator is in a
 // consistent state in the child).
-[[noreturn]] void child(const CommandSpec& spec, const std::vector<std::string>& argv, int in, int out) {
+[[noreturn]] void child(const CommandSpec& spec, const std::vector<std::string>& argv, int in, int out,
+                        pid_t parent) {
   auto fail = [&](const char* what, int code) {
     const char* e = std::strerror(errno);
     (void)!::write(out, what, std::strlen(what));
@@ -57,6 +59,12 @@ using Clock = std::chrono::steady_clock;
     privs::Identity who{spec.run_as->name, spec.run_as->uid, spec.run_as->gid};
     if (!privs::drop(who, {})) fail("cannot change identity", kExOsErr);
   }
+  // The command never outlives the local process that bounds its run time
+  // (a kill -9 of local would otherwise leave it running unbounded). Set
+  // after the identity change, which clears it; the getppid() check covers
+  // a parent that died before this line. A shell command's own children
+  // are not covered (they are what the time limit kills by process group).
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(kExOsErr);
   if (::chdir(spec.cwd.c_str()) != 0 && ::chdir("/") != 0) fail("chdir", kExOsErr);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -118,9 +126,10 @@ Result<Running> spawn(const CommandSpec& spec, const std::vector<std::string>& a
   Fd in_r(in_pipe[0]), in_w(in_pipe[1]);
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork");
-  if (pid == 0) child(spec, argv, in_r.get(), out_w.get());
+  if (pid == 0) child(spec, argv, in_r.get(), out_w.get(), parent);
   ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(out_r.get(), F_SETFL, O_NONBLOCK);
   Running r;

@@ -355,6 +355,45 @@ def test_command_deliveries(agent):
     assert res[0]["text"] == "command time limit exceeded: sleep 30"
 
 
+def test_a_command_does_not_outlive_a_killed_local(agent):
+    """kill -9 of local mid-delivery: the command it was waiting for (and
+    whose time limit it enforced) is killed with it, not left running."""
+    inst = agent(aliases="lingers: |sleep 317\n", command_time_limit="600s")
+    args = [str(DELIVER), "-q", str(inst.dir / "spool"),
+            "-s", str(inst.dir / "spool" / "private" / "local"),
+            "-t", "local", "-f", "sender@client.test", "-r", "lingers@example.org"]
+    client = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    client.stdin.write(MESSAGE)
+    client.stdin.close()
+
+    def sleeper():
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read() != b"sleep\x00317\x00":
+                        continue
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            return int(pid), ppid
+        return None
+
+    try:
+        wait_for(lambda: sleeper() is not None, what="the command")
+        pid, local_pid = sleeper()
+        with open(f"/proc/{local_pid}/cmdline", "rb") as f:
+            assert b"local" in f.read()
+        os.kill(local_pid, 9)
+        wait_for(lambda: sleeper() is None, what="the command to end with local")
+    finally:
+        client.kill()
+        client.wait()
+
+
 def test_mailbox_size_limit_bounces_5_2_2(agent):
     inst = agent(mailbox_size_limit="2000", message_size_limit="1000")
     statuses = [deliver(inst, f"{ME}@example.org", message=BIG)[1][0] for _ in range(3)]
