@@ -4,11 +4,11 @@
 #include <algorithm>
 
 #include "lib/base/strings.h"
+#include "lib/deliver/delivery_log.h"
 #include "lib/log/log.h"
 #include "lib/mime/downgrade.h"
 #include "lib/queue/reader.h"
 #include "smtp/content.h"
-#include "smtp/delivery_log.h"
 
 namespace posthorn::smtp {
 
@@ -68,7 +68,7 @@ struct Agent::Job {
     return std::all_of(rcpts.begin(), rcpts.end(), [](const R& r) { return r.done; });
   }
   void settle_pending(const Failure& f, const std::string& relay) {
-    const std::int64_t now = wall_us();
+    const std::int64_t now = deliver::now_us();
     for (R& r : rcpts) {
       if (r.done) continue;
       r.outcome = {f.permanent() ? Status::bounced : Status::deferred, f.dsn, f.text, false};
@@ -89,10 +89,10 @@ Agent::~Agent() = default;
 
 deliver::Reply Agent::defer_all(const deliver::Request& req, std::string_view dsn, std::string_view text) {
   deliver::Reply reply;
-  const std::int64_t now = wall_us();
+  const std::int64_t now = deliver::now_us();
   for (const deliver::Rcpt& r : req.rcpts) {
-    log::emit(delivery_line(printable(req.queue_id), r.address, r.original, "none",
-                            {req.arrival_us, req.active_us, req.dispatch_us, now, now}, dsn, "deferred", text));
+    log::emit(deliver::delivery_record(printable(req.queue_id), r.address, r.original, "none",
+                                       deliver::Timing::of(req, now, now), dsn, "deferred", text));
     reply.results.push_back({r.index, "deferred", std::string(dsn), std::string(text), "none"});
   }
   return reply;
@@ -202,9 +202,9 @@ deliver::Reply Agent::finish(Job& job) {
       o.status = Status::deferred;
       if (!o.dsn.empty()) o.dsn[0] = '4';
     }
-    log::emit(delivery_line(job.qf.id.str(), r.address, r.original, res.relay,
-                            {req.arrival_us, req.active_us, req.dispatch_us, res.start_us, res.end_us},
-                            o.dsn, status_name(o.status), o.text));
+    log::emit(deliver::delivery_record(job.qf.id.str(), r.address, r.original, res.relay,
+                                       deliver::Timing::of(req, res.start_us, res.end_us), o.dsn,
+                                       status_name(o.status), o.text));
     reply.results.push_back({r.index, std::string(status_name(o.status)), o.dsn, o.text, res.relay});
   }
   return reply;
@@ -381,9 +381,9 @@ void Agent::deliver_on(Job& job, Cached& c) {
   tx.smtputf8 = job.qf.env.smtputf8;
   tx.ret = job.qf.env.ret;
   tx.envid = job.qf.env.envid;
-  const std::int64_t start = wall_us();
+  const std::int64_t start = deliver::now_us();
   std::vector<RcptOutcome> outs = s.transaction(tx);
-  const std::int64_t end = wall_us();
+  const std::int64_t end = deliver::now_us();
   ++c.uses;
   for (std::size_t k = 0; k < which.size() && k < outs.size(); ++k) {
     Job::R& r = job.rcpts[which[k]];

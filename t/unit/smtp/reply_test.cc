@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include "smtp/content.h"
-#include "smtp/delivery_log.h"
 
 using namespace posthorn;
 using namespace posthorn::smtp;
@@ -129,21 +128,4 @@ TEST_CASE("DATA stream: CRLF lines, dot-stuffing, terminator", "[smtp][content]"
   CHECK(data_stream("abcdefghij", 4) == "abcd\r\n efg\r\n hij\r\n.\r\n");
   CHECK(has_8bit("caf\xc3\xa9"));
   CHECK_FALSE(has_8bit("plain"));
-}
-
-TEST_CASE("delays print as Postfix prints them", "[smtp][log]") {
-  CHECK(delay_text(0) == "0");
-  CHECK(delay_text(0.004) == "0");
-  CHECK(delay_text(0.05) == "0.05");
-  CHECK(delay_text(0.1) == "0.1");
-  CHECK(delay_text(0.123) == "0.12");
-  CHECK(delay_text(1.54) == "1.5");
-  CHECK(delay_text(3.0) == "3");
-  CHECK(delay_text(86.4) == "86");
-  auto r = delivery_line("4F2A1B", "bob@example.org", "", "mx.example.org[192.0.2.1]:25",
-                         {1'000'000, 1'100'000, 1'100'000, 1'300'000, 1'400'000}, "2.0.0", "sent",
-                         "250 2.0.0 Ok: queued as X");
-  CHECK(log::render_text_body(r) ==
-        "4F2A1B: to=<bob@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=0.4, "
-        "delays=0.1/0/0.2/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)");
 }
