@@ -253,11 +253,16 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
   };
   if (auto f = c->session->open()) {
     // A 5xx greeting bounces at once unless smtp_skip_5xx_greeting says to
-    // try the next server (Postfix's default).
-    if (f->permanent() && f->code >= 500 && !s_.skip_5xx_greeting && c->session->greeting().code >= 500) {
-      job.settle_pending(*f, relay);
-      c->session->quit();
-      return nullptr;
+    // try the next server (Postfix's default); then it counts as a
+    // temporary failure (Postfix turns its 5 into a 4), so a message whose
+    // last server greets with 5xx is deferred, not bounced.
+    if (f->permanent() && c->session->greeting().code >= 500) {
+      if (!s_.skip_5xx_greeting) {
+        job.settle_pending(*f, relay);
+        c->session->quit();
+        return nullptr;
+      }
+      f->dsn[0] = '4';
     }
     return fail(*f);
   }

@@ -263,10 +263,11 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
     Failure rej = rejected(*mr, "MAIL FROM command");
     // The pipelined RCPT and DATA replies still come; read them so the
     // session stays in step for RSET and reuse.
-    for (std::size_t k = 0; pipe && usable_ && k < tx.rcpts.size() + 1; ++k) {
+    for (std::size_t k = 0; pipe && usable_ && k < tx.rcpts.size(); ++k) {
       Failure ignored;
       if (!read(s_.timeouts.rcpt, "sending RCPT TO", ignored)) break;
     }
+    if (pipe && usable_) end_refused_data();
     return p.settle(rej, true, false), false;
   }
   std::size_t accepted = 0;
@@ -287,12 +288,17 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
     p.out[i] = outcome_of(rej, false);
     p.decided[i] = true;
   }
-  if (accepted == 0 && pipe) {  // the DATA reply: expected 503/554; a 354 needs an (empty) end
-    auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
-    if (dr && dr->code == 354 && !send(".\r\n", s_.timeouts.data_xfer, "sending end of data"))
-      (void)read(s_.timeouts.data_done, "sending end of data", f);
-  }
+  if (accepted == 0 && pipe) end_refused_data();
   return accepted > 0;
+}
+
+void Session::end_refused_data() {
+  // Expected 503/554; a server that answers 354 anyway gets an empty
+  // message ended at once, so that the session stays in step.
+  Failure f;
+  auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
+  if (dr && dr->code == 354 && !send(".\r\n", s_.timeouts.data_xfer, "sending end of data"))
+    (void)read(s_.timeouts.data_done, "sending end of data", f);
 }
 
 void Session::message(const Transaction& tx, Progress& p) {

@@ -140,6 +140,9 @@ class Session {
   // MAIL and the RCPTs (and, pipelined, DATA); true when some recipient was
   // accepted and the DATA reply is next to read.
   bool envelope(const Transaction& tx, Progress& p);
+  // Reads the reply to a pipelined DATA sent when no recipient was
+  // accepted (or MAIL was refused); ends a 354 with an empty message.
+  void end_refused_data();
   // DATA, the message, the end of data.
   void message(const Transaction& tx, Progress& p);
   std::string mail_command(const Transaction& tx) const;

@@ -144,8 +144,9 @@ class FakeSmtp:
             elif verb == "AUTH":
                 self._auth(line, f, send)
             elif verb == "MAIL":
-                tx = Transaction()
-                tx.mail = line
+                tx = Transaction() if self.mail_reply.startswith("2") else None
+                if tx is not None:
+                    tx.mail = line
                 send(self.mail_reply)
             elif verb == "RCPT":
                 addr = line.split("<", 1)[1].split(">", 1)[0]

@@ -196,6 +196,21 @@ TEST_CASE("MAIL refused: every recipient, temporary ones may go elsewhere", "[sm
   CHECK_FALSE(po[0].retry_elsewhere);
 }
 
+TEST_CASE("a refused MAIL whose pipelined DATA got 354 anyway stays in step", "[smtp][session]") {
+  // The server refused MAIL but took RCPT and DATA: an empty message ends
+  // the 354, and RSET finds the session ready, without waiting.
+  ScriptedServer srv("220 mx\r\n", {kEhloPipe, "451 4.3.0 busy\r\n", "250 ok\r\n", "354 go\r\n",
+                                     "554 5.5.1 no transaction\r\n", "250 reset\r\n"});
+  Session s(srv, settings(), "mx[192.0.2.1]");
+  REQUIRE_FALSE(s.open());
+  auto out = s.transaction(tx({"a@x"}));
+  CHECK(out[0].status == Status::deferred);
+  CHECK(out[0].retry_elsewhere);
+  REQUIRE(srv.messages.size() == 1);
+  CHECK(srv.messages[0] == ".\r\n");
+  CHECK(s.reset());
+}
+
 TEST_CASE("DATA-stage results apply to every accepted recipient", "[smtp][session]") {
   SECTION("5xx to DATA") {
     ScriptedServer srv("220 mx\r\n", {kEhloPipe, "250 ok\r\n", "250 ok\r\n", "550 5.1.1 no\r\n", "554 5.6.0 no way\r\n"});
