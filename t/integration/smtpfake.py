@@ -163,15 +163,15 @@ class FakeSmtp:
                     continue
                 if self.stall_in_data:
                     return self._stall(conn)
-                body = b""
+                lines = []
                 while True:
                     chunk = f.readline()
                     if not chunk:
                         return
                     if chunk == b".\r\n":
                         break
-                    body += chunk
-                tx.data = body
+                    lines.append(chunk)
+                tx.data = b"".join(lines)
                 with self.lock:
                     self.transactions.append(tx)
                     n = len(self.transactions)
