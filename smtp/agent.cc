@@ -162,14 +162,12 @@ Result<void> Agent::tls_policy(Job& job) {
 }
 
 void Agent::run(Job& job) {
-  // A cached session to this next hop first; RSET proves it is alive.
+  // A cached session to this next hop first; the RSET ahead of its
+  // transaction proves it is alive, and a stale one decides nothing.
   if (auto c = take_cached(job.key)) {
-    if (c->session->reset()) {
-      deliver_on(job, *c);
-      keep_or_quit(job, std::move(c));
-    } else {
-      c->session->quit();
-    }
+    deliver_on(job, *c, true);
+    if (c->session->stale()) c->session->quit();
+    else keep_or_quit(job, std::move(c));
   }
   for (const resolve::NextHop& h : job.hops) {
     if (job.all_done()) break;
@@ -346,7 +344,7 @@ std::optional<Failure> Agent::login(Job& job, Cached& c) {
   return c.session->authenticate(creds);
 }
 
-void Agent::deliver_on(Job& job, Cached& c) {
+void Agent::deliver_on(Job& job, Cached& c, bool reused) {
   Session& s = *c.session;
   const Extensions& e = s.extensions();
   Transaction tx;
@@ -386,9 +384,11 @@ void Agent::deliver_on(Job& job, Cached& c) {
   tx.smtputf8 = job.qf.env.smtputf8;
   tx.ret = job.qf.env.ret;
   tx.envid = job.qf.env.envid;
+  tx.reset_first = reused;
   const std::int64_t start = deliver::now_us();
   std::vector<RcptOutcome> outs = s.transaction(tx);
   const std::int64_t end = deliver::now_us();
+  if (s.stale()) return;  // a cached session the server had dropped: no verdict
   ++c.uses;
   for (std::size_t k = 0; k < which.size() && k < outs.size(); ++k) {
     Job::R& r = job.rcpts[which[k]];

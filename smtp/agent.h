@@ -6,7 +6,8 @@
 //      it: qmgr owns it); a request it cannot act on defers every recipient
 //      4.3.0 with a warning;
 //   2. takes a cached session to the same next hop, if one is still fresh,
-//      and checks it with RSET (connection reuse);
+//      and checks it with an RSET ahead of the transaction, pipelined with
+//      it when the server offers PIPELINING (connection reuse);
 //   3. otherwise, or for recipients the cached session could not take,
 //      plans the route (route.h: MX, implicit MX, [host]:port; a list of
 //      next hops, as relayhost allows, one after the other) and tries
@@ -81,7 +82,8 @@ class Agent {
   // Step 7: soft_bounce, the log lines, the reply.
   deliver::Reply finish(Job& job);
   deliver::Reply defer_all(const deliver::Request& req, std::string_view dsn, std::string_view text);
-  void deliver_on(Job& job, Cached& c);
+  // One transaction for the pending recipients; `reused` puts RSET ahead.
+  void deliver_on(Job& job, Cached& c, bool reused = false);
   // Connects and opens a session to one address; nullopt after a failure
   // (recorded in the job).
   std::unique_ptr<Cached> establish(Job& job, const Host& h, const dns::Address& a, unsigned port,

@@ -248,15 +248,27 @@ std::vector<RcptOutcome> Session::transaction(const Transaction& tx) {
 bool Session::envelope(const Transaction& tx, Progress& p) {
   const bool pipe = ext_.pipelining;
   const std::string mail = mail_command(tx);
+  Failure f;
+  auto go_stale = [&](Failure why) {
+    stale_ = true;
+    usable_ = false;
+    p.settle(why, true, false);
+    return false;
+  };
+  if (tx.reset_first && !pipe && !reset()) return go_stale(broken(make_error(Errc::closed, "RSET"), "sending RSET"));
   if (pipe) {
-    std::string batch = mail;
+    std::string batch = tx.reset_first ? "RSET\r\n" + mail : mail;
     for (const auto& r : tx.rcpts) batch += rcpt_command(r);
     batch += "DATA\r\n";
     if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) return p.settle(*e, true, false), false;
   } else if (auto e = send(mail, s_.timeouts.mail, "sending MAIL FROM")) {
     return p.settle(*e, true, false), false;
   }
-  Failure f;
+  if (pipe && tx.reset_first) {
+    auto rr = read(s_.timeouts.mail, "sending RSET", f);
+    if (!rr) return go_stale(f);
+    if (rr->code != 250) return go_stale(rejected(*rr, "RSET command"));
+  }
   auto mr = read(s_.timeouts.mail, "sending MAIL FROM", f);
   if (!mr) return p.settle(f, true, false), false;
   if (mr->klass() != 2) {

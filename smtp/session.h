@@ -8,7 +8,11 @@
 //      message (data_xfer, a limit on each stall), end of data (data_done)
 //   -> RSET between reused transactions (mail), QUIT (quit)
 // With PIPELINING offered, MAIL, every RCPT and DATA go out in one write and
-// their replies are read in order (RFC 2920 3.1); otherwise one by one.
+// their replies are read in order (RFC 2920 3.1); otherwise one by one. The
+// RSET that checks a reused session goes first in that same write (RSET may
+// stand anywhere in a group, RFC 2920 3.1), so reuse costs no round trip; a
+// session whose RSET fails is `stale`, and its recipients are left to a
+// fresh connection.
 //
 // Results: a stage before the transaction fails with a Failure (dsn, text,
 // whether the connection is still usable); the caller decides whether to
@@ -86,6 +90,7 @@ struct Transaction {
   bool smtputf8 = false;
   queue::DsnRet ret = queue::DsnRet::unspecified;
   std::string envid;        // decoded
+  bool reset_first = false; // RSET ahead: the session served an earlier transaction
 };
 
 struct SaslCredentials {
@@ -124,6 +129,9 @@ class Session {
 
   // False once the connection failed, timed out or was told 421.
   bool usable() const { return usable_; }
+  // True when a transaction's reset_first RSET failed: nothing was decided
+  // and the session is unusable (a cached connection the server dropped).
+  bool stale() const { return stale_; }
   // The command stage that failed last, for callers' logs.
   const std::string& peer() const { return peer_; }
 
@@ -155,6 +163,7 @@ class Session {
   Reply greeting_;
   Extensions ext_;
   bool usable_ = true;
+  bool stale_ = false;
 };
 
 }  // namespace posthorn::smtp

@@ -4,7 +4,8 @@ FakeSmtp listens on one loopback address (127.0.0.x: all of 127/8 is
 loopback on Linux) and speaks enough SMTP, with behaviour set per server:
 what the greeting and EHLO say, a reply per recipient, the DATA and
 end-of-data replies, stalls (no greeting, no reading mid-DATA), STARTTLS
-with a given certificate (or a broken handshake), AUTH PLAIN/LOGIN. It
+with a given certificate (or a broken handshake), AUTH PLAIN/LOGIN, a
+connection dropped after some messages. It
 records what clients did: connections, commands, transactions.
 """
 import base64
@@ -25,7 +26,7 @@ class FakeSmtp:
     def __init__(self, ip, port, name="mx.test", greeting=None, extensions=None,
                  rcpt_reply=None, mail_reply="250 2.1.0 Ok", data_reply="354 End data with <CR><LF>.<CR><LF>",
                  end_reply=None, stall_greeting=False, stall_in_data=False, ehlo_refused=False,
-                 tls_context=None, broken_tls=False, auth=None):
+                 tls_context=None, broken_tls=False, auth=None, close_after=0):
         self.name = name
         self.greeting = greeting or f"220 {name} ESMTP fake"
         self.extensions = list(extensions if extensions is not None else
@@ -44,6 +45,7 @@ class FakeSmtp:
         self.tls_context = tls_context
         self.broken_tls = broken_tls
         self.auth = auth or {}
+        self.close_after = close_after  # drop the connection after this many messages (0: never)
         self.connections = 0
         self.commands = []
         self.transactions = []
@@ -113,6 +115,7 @@ class FakeSmtp:
             f.readline()
             return
         tx = None
+        served = 0
         while True:
             raw = f.readline()
             if not raw:
@@ -177,6 +180,9 @@ class FakeSmtp:
                     n = len(self.transactions)
                 send(self.end_reply or f"250 2.0.0 Ok: queued as FAKE{n}")
                 tx = None
+                served += 1
+                if self.close_after and served >= self.close_after:
+                    return  # as a server that drops idle connections
             elif verb == "RSET":
                 tx = None
                 send("250 2.0.0 Ok")

@@ -419,6 +419,23 @@ def test_connection_reuse_between_jobs(env):
     wait_for(lambda: "QUIT" in srv.commands, timeout=15, what="QUIT after the cache time limit")
 
 
+def test_dropped_cached_connection_is_replaced_without_a_deferral(env):
+    # The server drops each connection after one message; the cached session
+    # fails its RSET (sent ahead of MAIL in the pipelined group), and the
+    # agent delivers through a fresh connection in the same job.
+    e = env({"drop.test": [("A", "127.0.0.21")]}, {"127.0.0.21": {"name": "drop.test", "close_after": 1}},
+            main={"smtp_connection_cache_on_demand": "yes", "smtp_connection_cache_time_limit": "5s"},
+            maxproc=1)
+    for n in range(3):
+        qid, res = send(e, "drop.test", f"bob{n}@drop.test")
+        assert res[0]["status"] == "sent", res
+        assert [l for l in delivery_lines(e, qid) if "status=deferred" in l] == []
+    srv = e.servers["127.0.0.21"]
+    assert srv.connections == 3
+    assert len(srv.delivered()) == 3
+    assert "lost connection" not in e.inst.log()
+
+
 def test_connection_reuse_count_limit(env):
     e = env({"reuse.test": [("A", "127.0.0.19")]}, {"127.0.0.19": {"name": "reuse.test"}},
             main={"smtp_connection_cache_on_demand": "yes", "smtp_connection_cache_time_limit": "5s",

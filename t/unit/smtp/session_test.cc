@@ -348,3 +348,54 @@ TEST_CASE("RSET between transactions, QUIT at the end", "[smtp][session]") {
   CHECK_FALSE(s.usable());
   CHECK_FALSE(s.reset());
 }
+
+TEST_CASE("a reused session's RSET rides in the pipelined group", "[smtp][session]") {
+  ScriptedServer srv("220 mx\r\n", {kEhloPipe, "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 one\r\n",
+                                    "250 reset\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 two\r\n"});
+  Session s(srv, settings(), "mx[192.0.2.1]");
+  REQUIRE_FALSE(s.open());
+  CHECK(s.transaction(tx({"a@x"}))[0].text == "250 one");
+  Transaction again = tx({"b@x"});
+  again.reset_first = true;
+  const std::size_t writes = srv.writes.size();
+  CHECK(s.transaction(again)[0].text == "250 two");
+  CHECK(srv.writes[writes] == "RSET\r\nMAIL FROM:<from@me.example> SIZE=25\r\nRCPT TO:<b@x>\r\nDATA\r\n");
+  CHECK_FALSE(s.stale());
+  CHECK(s.usable());
+}
+
+TEST_CASE("a reused session that was dropped is stale and decides nothing", "[smtp][session]") {
+  SECTION("pipelined: the connection is gone") {
+    ScriptedServer srv("220 mx\r\n", {kEhloPipe, "CLOSE"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x", "b@x"});
+    t.reset_first = true;
+    auto out = s.transaction(t);
+    CHECK(s.stale());
+    CHECK_FALSE(s.usable());
+    for (auto& o : out) CHECK(o.retry_elsewhere);
+    CHECK(srv.messages.empty());
+  }
+  SECTION("pipelined: RSET refused") {
+    ScriptedServer srv("220 mx\r\n", {kEhloPipe, "421 4.4.2 idle too long\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x"});
+    t.reset_first = true;
+    auto out = s.transaction(t);
+    CHECK(s.stale());
+    CHECK(out[0].retry_elsewhere);
+  }
+  SECTION("without pipelining: RSET on its own first") {
+    ScriptedServer srv("220 mx\r\n", {kEhloPlain, "CLOSE"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x"});
+    t.reset_first = true;
+    auto out = s.transaction(t);
+    CHECK(s.stale());
+    CHECK(srv.commands.back() == "RSET");
+    CHECK(out[0].retry_elsewhere);
+  }
+}
