@@ -49,7 +49,8 @@ struct Agent::Job {
   std::vector<resolve::NextHop> hops;  // a relayhost list is tried in its order
   std::string key;
   std::string message;                   // headers + body as queued
-  std::optional<std::string> data, data_7bit;  // DATA streams, made when first needed
+  std::optional<std::string> message_7bit;     // made when first needed
+  std::optional<std::string> streams[2][2];    // [bdat][7bit]: the wire forms, made when first needed
   bool eight_bit = false;
   bool utf8_required = false;
   TlsPolicy tls;  // smtp_tls_security_level, or smtp_tls_policy_maps' entry
@@ -63,6 +64,14 @@ struct Agent::Job {
   std::optional<Failure> last;  // the last failure that left recipients pending
   std::string last_relay = "none";
   unsigned sessions = 0;
+
+  // The message as one transaction sends it: for DATA or BDAT, as queued or
+  // made 7-bit; built once per job.
+  const std::string& stream(const std::string& m, bool bdat, bool seven_bit, std::size_t line_limit) {
+    std::optional<std::string>& s = streams[bdat][seven_bit];
+    if (!s) s = bdat ? chunk_stream(m, line_limit) : data_stream(m, line_limit);
+    return *s;
+  }
 
   bool all_done() const {
     return std::all_of(rcpts.begin(), rcpts.end(), [](const R& r) { return r.done; });
@@ -365,18 +374,18 @@ void Agent::deliver_on(Job& job, Cached& c, bool reused) {
     return job.settle_pending({"5.6.7", cat("SMTPUTF8 is required, but was not offered by host ", s.peer()),
                                false, 0}, c.relay);
   }
+  tx.bdat = e.chunking;
   if (job.eight_bit && !e.eight_bit_mime) {
     if (s_.disable_mime_conversion)
       return job.settle_pending({"4.6.0", cat("host ", s.peer(), " does not announce 8BITMIME and "
                                               "disable_mime_output_conversion is set"), false, 0}, c.relay);
-    if (!job.data_7bit) {
+    if (!job.message_7bit) {
       auto d = mime::downgrade_8bit(job.message);
-      job.data_7bit = data_stream(d ? d->message : job.message, s_.line_length_limit);
+      job.message_7bit = d ? d->message : job.message;
     }
-    tx.data = *job.data_7bit;
+    tx.data = job.stream(*job.message_7bit, tx.bdat, true, s_.line_length_limit);
   } else {
-    if (!job.data) job.data = data_stream(job.message, s_.line_length_limit);
-    tx.data = *job.data;
+    tx.data = job.stream(job.message, tx.bdat, false, s_.line_length_limit);
     tx.eight_bit = job.eight_bit;
   }
   tx.sender = job.qf.env.sender;

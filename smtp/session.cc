@@ -120,6 +120,7 @@ std::optional<Failure> Session::helo() {
     if (!r) return f;
     if (r->code == 250) {
       ext_ = parse_ehlo(*r);
+      discard_keywords(ext_, s_.discard_ehlo_keywords);
       return std::nullopt;
     }
     if (r->code == 421) return rejected(*r, "EHLO command");
@@ -259,7 +260,7 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
   if (pipe) {
     std::string batch = tx.reset_first ? "RSET\r\n" + mail : mail;
     for (const auto& r : tx.rcpts) batch += rcpt_command(r);
-    batch += "DATA\r\n";
+    if (!tx.bdat) batch += "DATA\r\n";
     if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) return p.settle(*e, true, false), false;
   } else if (auto e = send(mail, s_.timeouts.mail, "sending MAIL FROM")) {
     return p.settle(*e, true, false), false;
@@ -279,7 +280,7 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
       Failure ignored;
       if (!read(s_.timeouts.rcpt, "sending RCPT TO", ignored)) break;
     }
-    if (pipe && usable_) end_refused_data();
+    if (pipe && usable_ && !tx.bdat) end_refused_data();
     return p.settle(rej, true, false), false;
   }
   std::size_t accepted = 0;
@@ -300,7 +301,7 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
     p.out[i] = outcome_of(rej, false);
     p.decided[i] = true;
   }
-  if (accepted == 0 && pipe) end_refused_data();
+  if (accepted == 0 && pipe && !tx.bdat) end_refused_data();
   return accepted > 0;
 }
 
@@ -315,6 +316,19 @@ void Session::end_refused_data() {
 
 void Session::message(const Transaction& tx, Progress& p) {
   Failure f;
+  if (tx.bdat) {
+    // One chunk, the last (RFC 3030 2): its size ends the message, and
+    // its one reply is the verdict, as the reply to the end of data is.
+    const std::string cmd = cat("BDAT ", tx.data.size(), " LAST\r\n");
+    if (auto e = send(cat(cmd, tx.data), s_.timeouts.data_xfer, "sending message body"))
+      return p.settle(*e, true, true);
+    auto br = read(s_.timeouts.data_done, "sending end of data -- message may be sent more than once", f);
+    if (!br) return p.settle(f, false, true);
+    if (br->klass() != 2) return p.settle(rejected(*br, "BDAT command"), false, true);
+    for (std::size_t i = 0; i < p.out.size(); ++i)
+      if (p.accepted[i]) p.out[i] = {Status::sent, br->dsn(), printable(br->text()), false};
+    return;
+  }
   if (!ext_.pipelining) {
     if (auto e = send("DATA\r\n", s_.timeouts.data_init, "sending DATA command")) return p.settle(*e, true, true);
   }

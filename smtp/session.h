@@ -8,7 +8,10 @@
 //      message (data_xfer, a limit on each stall), end of data (data_done)
 //   -> RSET between reused transactions (mail), QUIT (quit)
 // With PIPELINING offered, MAIL, every RCPT and DATA go out in one write and
-// their replies are read in order (RFC 2920 3.1); otherwise one by one. The
+// their replies are read in order (RFC 2920 3.1); otherwise one by one.
+// With CHUNKING offered (and not in smtp_discard_ehlo_keywords) the message
+// goes as one "BDAT n LAST" after the RCPT replies instead of DATA, with no
+// dot-stuffing (RFC 3030); its reply counts as the end-of-data reply. The
 // RSET that checks a reused session goes first in that same write (RSET may
 // stand anywhere in a group, RFC 2920 3.1), so reuse costs no round trip; a
 // session whose RSET fails is `stale`, and its recipients are left to a
@@ -55,6 +58,7 @@ struct SessionSettings {
   std::string helo_name = "localhost";
   Timeouts timeouts;
   bool always_send_ehlo = true;  // smtp_always_send_ehlo
+  std::vector<std::string> discard_ehlo_keywords;  // smtp_discard_ehlo_keywords, lower case
 };
 
 enum class Status { sent, deferred, bounced };
@@ -84,7 +88,9 @@ struct Transaction {
   };
   std::vector<Rcpt> rcpts;
   std::string data;         // the message as it goes after DATA: CRLF lines,
-                            // dot-stuffed, ending with ".\r\n" (content.h)
+                            // dot-stuffed, ending with ".\r\n" (content.h);
+                            // with bdat, chunk_stream's lines
+  bool bdat = false;        // send it with BDAT (the server offers CHUNKING)
   std::uint64_t size = 0;   // message size for SIZE=
   bool eight_bit = false;   // BODY=8BITMIME (only when offered)
   bool smtputf8 = false;

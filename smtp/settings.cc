@@ -38,6 +38,7 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   s.service = std::move(service);
   s.session.helo_name = cfg.get("smtp_helo_name");
   s.session.always_send_ehlo = cfg.get_bool("smtp_always_send_ehlo");
+  s.session.discard_ehlo_keywords = lower_list(cfg.get_list("smtp_discard_ehlo_keywords"));
   Timeouts& t = s.session.timeouts;
   t.helo = seconds(cfg, "smtp_helo_timeout");
   t.mail = seconds(cfg, "smtp_mail_timeout");

@@ -269,6 +269,7 @@ constexpr Param kParams[] = {
   {"smtp_mx_session_limit", T::count, "2", kNonNeg, "Most SMTP sessions per delivery; 0 means no limit.", {}},
   {"smtp_skip_5xx_greeting", T::boolean, "yes", kAny, "Try the next MX after a 5xx greeting.", {}},
   {"smtp_always_send_ehlo", T::boolean, "yes", kAny, "Send EHLO even without ESMTP in the greeting.", {}},
+  {"smtp_discard_ehlo_keywords", T::list, "", kAny, "EHLO keywords smtp ignores in a server's reply, such as chunking or pipelining.", {}},
   {"smtp_defer_if_no_mx_address_found", T::boolean, "no", kAny, "Defer, rather than bounce, when no MX host has an address.", {}},
   {"smtp_fallback_relay", T::list, "", kAny, "Hosts tried when the MX hosts fail.", {}},
   {"smtp_line_length_limit", T::count, "998", kNonNeg, "Longest line sent; longer ones are folded (RFC 5322 2.1.1).", {}},

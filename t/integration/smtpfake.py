@@ -183,6 +183,25 @@ class FakeSmtp:
                 served += 1
                 if self.close_after and served >= self.close_after:
                     return  # as a server that drops idle connections
+            elif verb == "BDAT":  # RFC 3030: exactly the announced octets follow
+                words = line.split()
+                size = int(words[1])
+                chunk = f.read(size) if size else b""
+                if len(chunk) < size:
+                    return
+                if tx is None or not tx.rcpts:
+                    send("554 5.5.1 Error: no valid recipients")
+                    continue
+                tx.chunks = getattr(tx, "chunks", []) + [chunk]
+                if len(words) > 2 and words[2].upper() == "LAST":
+                    tx.data = b"".join(tx.chunks)
+                    with self.lock:
+                        self.transactions.append(tx)
+                        n = len(self.transactions)
+                    send(self.end_reply or f"250 2.0.0 Ok: queued as FAKE{n}")
+                    tx = None
+                else:
+                    send(f"250 2.0.0 {size} octets received")
             elif verb == "RSET":
                 tx = None
                 send("250 2.0.0 Ok")

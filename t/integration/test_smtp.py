@@ -264,6 +264,54 @@ def test_esmtp_parameters_when_offered(env):
     assert b"caf\xc3\xa9" in tx.data
 
 
+def test_chunking_sends_bdat_unless_discarded(env):
+    ext = ["PIPELINING", "SIZE 10240000", "8BITMIME", "CHUNKING"]
+    e = env({"chunk.test": [("A", "127.0.0.25")]}, {"127.0.0.25": {"name": "chunk.test", "extensions": ext}})
+    _, res = send(e, "chunk.test", "bob@chunk.test", "carol@chunk.test")
+    assert [r["status"] for r in res] == ["sent", "sent"]
+    srv = e.servers["127.0.0.25"]
+    assert "DATA" not in srv.commands
+    assert any(c.startswith("BDAT ") and c.endswith(" LAST") for c in srv.commands)
+    # No dot-stuffing: the chunk is the message as it is.
+    assert srv.delivered()[0].data == MESSAGE
+    e2 = env({"chunk.test": [("A", "127.0.0.26")]}, {"127.0.0.26": {"name": "chunk.test", "extensions": ext}},
+             main={"smtp_discard_ehlo_keywords": "chunking"})
+    _, res = send(e2, "chunk.test", "bob@chunk.test")
+    assert res[0]["status"] == "sent"
+    srv2 = e2.servers["127.0.0.26"]
+    assert "DATA" in srv2.commands and not any(c.startswith("BDAT") for c in srv2.commands)
+    assert srv2.delivered()[0].data == MESSAGE.replace(b"\r\n.a", b"\r\n..a")
+
+
+def test_bdat_to_posthorns_own_smtpd(env, tmp_path):
+    """Our smtpd offers CHUNKING: the agent's BDAT must leave the message
+    exactly as it was queued (no dot-stuffing left behind, nothing lost)."""
+    import smtplib
+    e = env({"own.test": [("A", "127.0.0.27")]})
+    d = tmp_path / "remote"
+    d.mkdir()
+    remote = Instance(d, {"daemon_directory": str(BUILD / "bin"), "myhostname": "own.test",
+                          "mydestination": "own.test", "local_recipient_maps": "",
+                          "inet_interfaces": "127.0.0.27"},
+                      [f"127.0.0.27:{e.port} inet n - n - - smtpd"])
+    try:
+        remote.start()
+        wait_for(lambda: remote.log().count("daemon started"), what="the remote instance")
+        with smtplib.SMTP("127.0.0.27", e.port, timeout=10) as s:
+            s.ehlo("probe.test")
+            assert s.has_extn("chunking")
+        qid, res = send(e, "own.test", "bob@own.test")
+        assert res[0]["status"] == "sent", res
+        remote_id = res[0]["text"].rsplit(" ", 1)[1]
+        r = remote.posthorn("queue", "show", "--body", remote_id)
+        assert r.returncode == 0, r.stderr
+        assert "\n.a line with a leading dot\nlast line\n" in r.stdout
+        assert "..a line" not in r.stdout
+    finally:
+        left = remote.teardown()
+    assert not left, f"processes left behind: {left}"
+
+
 def test_smtputf8_required_but_not_offered(env):
     e = env({"ascii.test": [("A", "127.0.0.10")]},
             {"127.0.0.10": {"name": "ascii.test", "extensions": ["PIPELINING", "8BITMIME"]}})

@@ -129,3 +129,24 @@ TEST_CASE("DATA stream: CRLF lines, dot-stuffing, terminator", "[smtp][content]"
   CHECK(has_8bit("caf\xc3\xa9"));
   CHECK_FALSE(has_8bit("plain"));
 }
+
+TEST_CASE("CHUNKING is read, and smtp_discard_ehlo_keywords forgets keywords", "[smtp][parser]") {
+  Reply r{250, {"mx.example", "PIPELINING", "CHUNKING", "SIZE 1000", "DSN", "AUTH PLAIN", "STARTTLS"}, ""};
+  Extensions e = parse_ehlo(r);
+  CHECK(e.chunking);
+  discard_keywords(e, {"chunking", "size", "silent-discard", "auth"});
+  CHECK_FALSE(e.chunking);
+  CHECK_FALSE(e.size);
+  CHECK(e.size_limit == 0);
+  CHECK(e.auth.empty());
+  CHECK(e.pipelining);
+  CHECK(e.dsn);
+  CHECK(e.starttls);
+}
+
+TEST_CASE("the BDAT chunk: CRLF lines, no dot-stuffing, no terminator", "[smtp][content]") {
+  CHECK(chunk_stream(".a\nb") == ".a\r\nb\r\n");
+  CHECK(chunk_stream("x\r\n.\r\n") == "x\r\n.\r\n");
+  CHECK(chunk_stream("abcdef\r\n", 4) == "abcd\r\n ef\r\n");
+  CHECK(chunk_stream("") == "");
+}

@@ -399,3 +399,52 @@ TEST_CASE("a reused session that was dropped is stale and decides nothing", "[sm
     CHECK(out[0].retry_elsewhere);
   }
 }
+
+TEST_CASE("CHUNKING: the message goes as one BDAT LAST after the RCPT replies", "[smtp][session]") {
+  const std::string ehlo = "250-mx.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SIZE\r\n";
+  SECTION("accepted") {
+    ScriptedServer srv("220 mx\r\n", {ehlo, "250 ok\r\n", "250 ok\r\n", "550 5.1.1 no\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    CHECK(s.extensions().chunking);
+    Transaction t = tx({"a@x", "b@x"});
+    t.bdat = true;
+    t.data = chunk_stream(".dot\r\nend\r\n");
+    // The scripted server answers lines; BDAT's payload is two lines here,
+    // and the reply to the whole chunk is scripted after them.
+    auto out = s.transaction(t);
+    CHECK(srv.writes[1] == "MAIL FROM:<from@me.example> SIZE=25\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\n");
+    CHECK(srv.writes[2] == "BDAT 11 LAST\r\n.dot\r\nend\r\n");
+    CHECK(out[1].status == Status::bounced);
+  }
+  SECTION("the verdict of the chunk's reply") {
+    ScriptedServer srv("220 mx\r\n", {ehlo, "250 ok\r\n", "250 ok\r\n", "250 2.0.0 queued as B\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x"});
+    t.bdat = true;
+    t.data = "x\r\n";
+    auto out = s.transaction(t);
+    CHECK(out[0].status == Status::sent);
+    CHECK(out[0].text == "250 2.0.0 queued as B");
+    CHECK(srv.commands.back() == "x");
+  }
+  SECTION("rejected chunk, and no recipient: no BDAT at all") {
+    ScriptedServer srv("220 mx\r\n", {ehlo, "250 ok\r\n", "250 ok\r\n", "554 5.7.1 spam\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x"});
+    t.bdat = true;
+    t.data = "x\r\n";
+    auto out = s.transaction(t);
+    CHECK(out[0].status == Status::bounced);
+    CHECK(out[0].text == "host mx[192.0.2.1] said: 554 5.7.1 spam (in reply to BDAT command)");
+    ScriptedServer none("220 mx\r\n", {ehlo, "250 ok\r\n", "550 5.1.1 no\r\n"});
+    Session n(none, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(n.open());
+    auto nout = n.transaction(t);
+    CHECK(nout[0].status == Status::bounced);
+    CHECK(none.writes.size() == 2);  // EHLO, the envelope; no BDAT
+    CHECK(n.usable());
+  }
+}
