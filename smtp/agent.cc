@@ -258,6 +258,8 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
     c->session->quit();
     return nullptr;
   };
+  if (s_.tls_wrappermode)
+    if (auto f = wrap(job, *c)) return fail(*f);
   if (auto f = c->session->open()) {
     // A 5xx greeting bounces at once unless smtp_skip_5xx_greeting says to
     // try the next server (Postfix's default); then it counts as a
@@ -294,7 +296,45 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
   return c;
 }
 
+Result<tls::SslPtr> Agent::tls_session(const Job& job, const std::string& peer, tls::SecurityLevel level) const {
+  tls::ClientPeer p;
+  p.level = level;
+  p.nexthop = job.hop.host;
+  p.hostname = peer.substr(0, peer.find('['));
+  if (level == tls::SecurityLevel::verify) p.match = s_.tls_verify_match;
+  if (level == tls::SecurityLevel::secure) p.match = s_.tls_secure_match;
+  if (!job.tls.match.empty()) p.match = job.tls.match;
+  if (!tls_) return make_error(Errc::unsupported, "our TLS engine is unavailable");
+  return tls_->new_session(p);
+}
+
+std::optional<Failure> Agent::wrap(Job& job, Cached& c) {
+  // Postfix requires "encrypt" or more with wrapper mode; a policy table
+  // entry below that cannot turn TLS off here.
+  tls::SecurityLevel level = job.tls.level;
+  if (level == tls::SecurityLevel::none || level == tls::SecurityLevel::may) level = tls::SecurityLevel::encrypt;
+  const std::string& peer = c.session->peer();
+  auto ssl = tls_session(job, peer, level);
+  if (!ssl) return Failure{"4.7.5", cat("cannot start TLS with ", peer, ": ", ssl.error().detail), false, 0};
+  TlsResult tr = c.transport->start_tls(std::move(*ssl), s_.session.timeouts.starttls);
+  if (!tr.ok) {
+    Failure f{"4.7.5", cat("TLS handshake with ", peer, " failed: ", tr.ok.error().detail), false, 0};
+    if (tr.ok.error().code == Errc::timeout)
+      f.text = cat("conversation with ", peer, " timed out while performing the TLS handshake");
+    const tls::SessionInfo& info = tr.info;
+    if (!info.verify_error.empty() || info.verification == tls::Verification::name_mismatch)
+      if (auto pol = tls::check_policy(info, level); !pol)
+        f.text = cat(pol.error().detail, " (", peer, ": ",
+                     info.verify_error.empty() ? "name mismatch" : info.verify_error, ")");
+    return f;
+  }
+  log::info(tls::connection_established(tr.info, "to", c.relay));
+  if (auto pol = tls::check_policy(tr.info, level); !pol) return Failure{"4.7.5", pol.error().detail, false, 0};
+  return std::nullopt;
+}
+
 std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& retry_plain) {
+  if (c.transport->tls_active()) return std::nullopt;  // wrapper mode: TLS from the start
   const tls::SecurityLevel level = allow_tls ? job.tls.level : tls::SecurityLevel::none;
   Session& s = *c.session;
   const std::string& peer = s.peer();
@@ -306,15 +346,8 @@ std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& 
     if (level == tls::SecurityLevel::may) return std::nullopt;
     return Failure{"4.7.4", cat("TLS is required, but was not offered by host ", peer), true, 0};
   }
-  tls::ClientPeer p;
-  p.level = level;
-  p.nexthop = job.hop.host;
-  p.hostname = peer.substr(0, peer.find('['));
-  if (level == tls::SecurityLevel::verify) p.match = s_.tls_verify_match;
-  if (level == tls::SecurityLevel::secure) p.match = s_.tls_secure_match;
-  if (!job.tls.match.empty()) p.match = job.tls.match;
   if (!tls_) return Failure{"4.7.5", "TLS is required, but our TLS engine is unavailable", true, 0};
-  auto ssl = tls_->new_session(p);
+  auto ssl = tls_session(job, peer, level);
   if (!ssl) return Failure{"4.7.5", cat("cannot start TLS with ", peer, ": ", ssl.error().detail), true, 0};
   tls::SessionInfo info;
   if (auto f = s.starttls(std::move(*ssl), info)) {

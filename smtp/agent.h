@@ -17,7 +17,8 @@
 //      session before the end of data move on to the next address, with
 //      the recipients not decided yet; at most smtp_mx_session_limit
 //      sessions get that far;
-//   4. on each session: STARTTLS by smtp_tls_security_level, or by
+//   4. on each session: TLS from the first byte with smtp_tls_wrappermode
+//      (port 465 smarthosts), else STARTTLS by smtp_tls_security_level, or by
 //      smtp_tls_policy_maps for the next hop (level "may"
 //      reconnects without TLS after a failed handshake), AUTH when
 //      smtp_sasl_auth_enable and a password for the next hop or host is in
@@ -92,6 +93,10 @@ class Agent {
   // recipients (a route failure becomes the job's last failure).
   void try_route(Job& job, const resolve::NextHop& hop, unsigned port);
   std::optional<Failure> secure(Job& job, Cached& c, bool allow_tls, bool& retry_plain);
+  // smtp_tls_wrappermode: the TLS handshake before the greeting.
+  std::optional<Failure> wrap(Job& job, Cached& c);
+  // The TLS session for a server at `level`, with the names it must match.
+  Result<tls::SslPtr> tls_session(const Job& job, const std::string& peer, tls::SecurityLevel level) const;
   std::optional<Failure> login(Job& job, Cached& c);
   void keep_or_quit(Job& job, std::unique_ptr<Cached> c);
   std::unique_ptr<Cached> take_cached(const std::string& key);

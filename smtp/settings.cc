@@ -103,6 +103,9 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   s.tls_verify_match = cfg.get_list("smtp_tls_verify_cert_match");
   s.tls_secure_match = cfg.get_list("smtp_tls_secure_cert_match");
   s.tls_note_starttls_offer = cfg.get_bool("smtp_tls_note_starttls_offer");
+  s.tls_wrappermode = cfg.get_bool("smtp_tls_wrappermode");
+  if (s.tls_wrappermode && (s.tls_level == tls::SecurityLevel::none || s.tls_level == tls::SecurityLevel::may))
+    throw std::runtime_error("smtp_tls_wrappermode = yes needs smtp_tls_security_level = encrypt or stronger");
 
   s.sasl_enable = cfg.get_bool("smtp_sasl_auth_enable");
   s.sasl_security_options = lower_list(cfg.get_list("smtp_sasl_security_options"));

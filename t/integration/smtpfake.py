@@ -4,7 +4,8 @@ FakeSmtp listens on one loopback address (127.0.0.x: all of 127/8 is
 loopback on Linux) and speaks enough SMTP, with behaviour set per server:
 what the greeting and EHLO say, a reply per recipient, the DATA and
 end-of-data replies, stalls (no greeting, no reading mid-DATA), STARTTLS
-with a given certificate (or a broken handshake), AUTH PLAIN/LOGIN, a
+with a given certificate (or a broken handshake), TLS from the first byte
+(port 465 style), AUTH PLAIN/LOGIN, a
 connection dropped after some messages. It
 records what clients did: connections, commands, transactions.
 """
@@ -26,7 +27,7 @@ class FakeSmtp:
     def __init__(self, ip, port, name="mx.test", greeting=None, extensions=None,
                  rcpt_reply=None, mail_reply="250 2.1.0 Ok", data_reply="354 End data with <CR><LF>.<CR><LF>",
                  end_reply=None, stall_greeting=False, stall_in_data=False, ehlo_refused=False,
-                 tls_context=None, broken_tls=False, auth=None, close_after=0):
+                 tls_context=None, broken_tls=False, auth=None, close_after=0, implicit_tls=None):
         self.name = name
         self.greeting = greeting or f"220 {name} ESMTP fake"
         self.extensions = list(extensions if extensions is not None else
@@ -46,6 +47,7 @@ class FakeSmtp:
         self.broken_tls = broken_tls
         self.auth = auth or {}
         self.close_after = close_after  # drop the connection after this many messages (0: never)
+        self.implicit_tls = implicit_tls  # an SSLContext: TLS from the first byte (port 465)
         self.connections = 0
         self.commands = []
         self.transactions = []
@@ -104,6 +106,10 @@ class FakeSmtp:
         conn.settimeout(30)
         if self.stall_greeting:
             return self._stall(conn)
+        if self.implicit_tls is not None:
+            conn = self.implicit_tls.wrap_socket(conn, server_side=True)
+            with self.lock:
+                self.tls_sessions += 1
         f = conn.makefile("rwb")
 
         def send(line):

@@ -11,6 +11,7 @@ what the remote servers received and at the delivery lines in the log.
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -415,6 +416,43 @@ def test_tls_may_uses_tls_and_falls_back_after_a_failed_handshake(env, test_ca):
 
     _, res = send(e, "notls.test", "bob@notls.test")
     assert res[0]["status"] == "sent"
+
+
+def test_tls_wrappermode_to_a_port_465_smarthost(env, test_ca):
+    # TLS from the first byte (smtp_tls_wrappermode), then AUTH, as to a
+    # submissions (465) smarthost; a server that speaks plain text fails.
+    e = env(TLS_ZONE, {"127.0.0.12": {"name": "mx.tls.test", "implicit_tls": server_tls(test_ca)},
+                       "127.0.0.15": {"name": "notls.test"}},
+            main={"smtp_tls_security_level": "verify", "smtp_tls_CAfile": str(test_ca / "ca.pem"),
+                  "smtp_tls_wrappermode": "yes"})
+    _, res = send(e, "[mx.tls.test]", "bob@far.test", transport="relay")
+    assert res[0]["status"] == "sent", res
+    srv = e.servers["127.0.0.12"]
+    assert srv.tls_sessions == 1
+    assert "STARTTLS" not in srv.commands
+    assert f"Verified TLS connection established to mx.tls.test[127.0.0.12]:{e.port}" in e.inst.log()
+    _, res = send(e, "[notls.test]", "bob@far.test", transport="relay")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.5")
+    assert res[0]["text"].startswith("TLS handshake with notls.test[127.0.0.15] failed") or \
+        "timed out while performing the TLS handshake" in res[0]["text"], res[0]["text"]
+    assert e.servers["127.0.0.15"].delivered() == []
+
+
+def test_tls_wrappermode_needs_encrypt(tmp_path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    inst = Instance(d, {"daemon_directory": str(BUILD / "bin"), "smtp_tls_wrappermode": "yes"},
+                    ["smtp unix - - n - 1 smtp"])
+    try:
+        inst.start()
+        sock = d / "spool" / "private" / "smtp"
+        wait_for(sock.exists, what="the smtp socket")
+        with socket.socket(socket.AF_UNIX) as s:  # master starts smtp on demand
+            s.connect(str(sock))
+            inst.wait_log("smtp_tls_wrappermode = yes needs smtp_tls_security_level = encrypt or stronger", 20)
+    finally:
+        left = inst.teardown()
+    assert not left, f"processes left behind: {left}"
 
 
 # --- SASL ------------------------------------------------------------------
