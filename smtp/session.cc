@@ -261,7 +261,10 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
     std::string batch = tx.reset_first ? "RSET\r\n" + mail : mail;
     for (const auto& r : tx.rcpts) batch += rcpt_command(r);
     if (!tx.bdat) batch += "DATA\r\n";
-    if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) return p.settle(*e, true, false), false;
+    if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) {
+      if (tx.reset_first) return go_stale(*e);  // the server had dropped the cached session
+      return p.settle(*e, true, false), false;
+    }
   } else if (auto e = send(mail, s_.timeouts.mail, "sending MAIL FROM")) {
     return p.settle(*e, true, false), false;
   }

@@ -25,6 +25,7 @@ class ScriptedServer final : public Transport {
       : out_(std::move(greeting)), script_(std::move(script)) {}
 
   Result<void> send(std::string_view bytes, Millis) override {
+    if (fail_sends) return make_error(Errc::closed, "reset by peer");
     writes.emplace_back(bytes);
     in_ += bytes;
     for (;;) {
@@ -66,6 +67,7 @@ class ScriptedServer final : public Transport {
   bool tls_active() const override { return false; }
 
   std::vector<std::string> writes, commands, messages;
+  bool fail_sends = false;  // every send() fails as on a reset connection
 
  private:
   std::string answer() {
@@ -376,6 +378,17 @@ TEST_CASE("a reused session that was dropped is stale and decides nothing", "[sm
     CHECK_FALSE(s.usable());
     for (auto& o : out) CHECK(o.retry_elsewhere);
     CHECK(srv.messages.empty());
+  }
+  SECTION("pipelined: the write itself fails") {
+    ScriptedServer srv("220 mx\r\n", {kEhloPipe});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    srv.fail_sends = true;
+    Transaction t = tx({"a@x"});
+    t.reset_first = true;
+    auto out = s.transaction(t);
+    CHECK(s.stale());
+    CHECK(out[0].retry_elsewhere);
   }
   SECTION("pipelined: RSET refused") {
     ScriptedServer srv("220 mx\r\n", {kEhloPipe, "421 4.4.2 idle too long\r\n"});
