@@ -367,10 +367,26 @@ TEST_CASE("a reused session's RSET rides in the pipelined group", "[smtp][sessio
 }
 
 TEST_CASE("a reused session that was dropped is stale and decides nothing", "[smtp][session]") {
-  SECTION("pipelined: the connection is gone") {
-    ScriptedServer srv("220 mx\r\n", {kEhloPipe, "CLOSE"});
+  struct Case {
+    const char* what;
+    std::string ehlo;
+    std::string after;  // the server's answer to the first command after EHLO
+    bool fail_sends;
+  };
+  const Case cases[] = {
+      {"pipelined: the connection is gone", kEhloPipe, "CLOSE", false},
+      {"pipelined: the write itself fails", kEhloPipe, "", true},
+      {"pipelined: RSET refused", kEhloPipe, "421 4.4.2 idle too long\r\n", false},
+      {"without pipelining: RSET on its own first", kEhloPlain, "CLOSE", false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    std::deque<std::string> script{c.ehlo};
+    if (!c.after.empty()) script.push_back(c.after);
+    ScriptedServer srv("220 mx\r\n", script);
     Session s(srv, settings(), "mx[192.0.2.1]");
     REQUIRE_FALSE(s.open());
+    srv.fail_sends = c.fail_sends;
     Transaction t = tx({"a@x", "b@x"});
     t.reset_first = true;
     auto out = s.transaction(t);
@@ -378,38 +394,7 @@ TEST_CASE("a reused session that was dropped is stale and decides nothing", "[sm
     CHECK_FALSE(s.usable());
     for (auto& o : out) CHECK(o.retry_elsewhere);
     CHECK(srv.messages.empty());
-  }
-  SECTION("pipelined: the write itself fails") {
-    ScriptedServer srv("220 mx\r\n", {kEhloPipe});
-    Session s(srv, settings(), "mx[192.0.2.1]");
-    REQUIRE_FALSE(s.open());
-    srv.fail_sends = true;
-    Transaction t = tx({"a@x"});
-    t.reset_first = true;
-    auto out = s.transaction(t);
-    CHECK(s.stale());
-    CHECK(out[0].retry_elsewhere);
-  }
-  SECTION("pipelined: RSET refused") {
-    ScriptedServer srv("220 mx\r\n", {kEhloPipe, "421 4.4.2 idle too long\r\n"});
-    Session s(srv, settings(), "mx[192.0.2.1]");
-    REQUIRE_FALSE(s.open());
-    Transaction t = tx({"a@x"});
-    t.reset_first = true;
-    auto out = s.transaction(t);
-    CHECK(s.stale());
-    CHECK(out[0].retry_elsewhere);
-  }
-  SECTION("without pipelining: RSET on its own first") {
-    ScriptedServer srv("220 mx\r\n", {kEhloPlain, "CLOSE"});
-    Session s(srv, settings(), "mx[192.0.2.1]");
-    REQUIRE_FALSE(s.open());
-    Transaction t = tx({"a@x"});
-    t.reset_first = true;
-    auto out = s.transaction(t);
-    CHECK(s.stale());
-    CHECK(srv.commands.back() == "RSET");
-    CHECK(out[0].retry_elsewhere);
+    if (!c.fail_sends) CHECK(srv.commands.at(1) == "RSET");
   }
 }
 
