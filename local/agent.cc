@@ -4,11 +4,11 @@
 #include <ctime>
 
 #include "lib/base/strings.h"
+#include "lib/deliver/delivery_log.h"
 #include "lib/log/log.h"
 #include "lib/queue/reader.h"
 #include "local/content.h"
 #include "local/delivery.h"
-#include "local/delivery_log.h"
 
 namespace posthorn::local {
 
@@ -21,8 +21,13 @@ std::optional<queue::QueueName> readable_queue(std::string_view name) {
   return std::nullopt;
 }
 
-Timing timing(const deliver::Request& req, std::int64_t start, std::int64_t end) {
-  return {req.arrival_us, req.active_us, req.dispatch_us, start, end};
+using deliver::now_us;
+
+// The delivery line for one recipient (lib/deliver/delivery_log.h).
+log::Record delivery_line(const deliver::Request& req, std::string_view queue_id, const deliver::Rcpt& r,
+                          std::string_view relay, std::int64_t start, const Outcome& o) {
+  return deliver::delivery_record(queue_id, r.address, r.original, relay,
+                                  deliver::Timing::of(req, start, now_us()), o.dsn, status_name(o.status), o.text);
 }
 
 }  // namespace
@@ -36,8 +41,7 @@ deliver::Reply Agent::defer_all(const deliver::Request& req, std::string_view te
   const Outcome o = Outcome::deferred("4.3.0", std::string(text));
   const std::string relay = req.transport == "virtual" ? "virtual" : "local";
   for (const deliver::Rcpt& r : req.rcpts) {
-    log::emit(delivery_record(printable(req.queue_id), r.address, r.original, relay,
-                              timing(req, start, now_us()), o));
+    log::emit(delivery_line(req, printable(req.queue_id), r, relay, start, o));
     reply.results.push_back({r.index, std::string(status_name(o.status)), o.dsn, o.text, relay});
   }
   return reply;
@@ -71,8 +75,7 @@ deliver::Reply Agent::handle(const deliver::Request& req) {
     const std::int64_t t0 = now_us();
     RecipientResult res = deliver_recipient(job, r);
     if (settings_.soft_bounce) res.outcome = soften(std::move(res.outcome));
-    log::emit(delivery_record(id->str(), r.address, r.original, res.relay,
-                              timing(req, t0, now_us()), res.outcome));
+    log::emit(delivery_line(req, id->str(), r, res.relay, t0, res.outcome));
     reply.results.push_back({r.index, std::string(status_name(res.outcome.status)),
                              res.outcome.dsn, res.outcome.text, res.relay});
   }

@@ -4,11 +4,11 @@
 #include <algorithm>
 
 #include "lib/base/strings.h"
+#include "lib/deliver/delivery_log.h"
 #include "lib/log/log.h"
 #include "lib/mime/downgrade.h"
 #include "lib/queue/reader.h"
 #include "smtp/content.h"
-#include "smtp/delivery_log.h"
 
 namespace posthorn::smtp {
 
@@ -49,7 +49,8 @@ struct Agent::Job {
   std::vector<resolve::NextHop> hops;  // a relayhost list is tried in its order
   std::string key;
   std::string message;                   // headers + body as queued
-  std::optional<std::string> data, data_7bit;  // DATA streams, made when first needed
+  std::optional<std::string> message_7bit;     // made when first needed
+  std::optional<std::string> streams[2][2];    // [bdat][7bit]: the wire forms, made when first needed
   bool eight_bit = false;
   bool utf8_required = false;
   TlsPolicy tls;  // smtp_tls_security_level, or smtp_tls_policy_maps' entry
@@ -64,11 +65,19 @@ struct Agent::Job {
   std::string last_relay = "none";
   unsigned sessions = 0;
 
+  // The message as one transaction sends it: for DATA or BDAT, as queued or
+  // made 7-bit; built once per job.
+  const std::string& stream(const std::string& m, bool bdat, bool seven_bit, std::size_t line_limit) {
+    std::optional<std::string>& s = streams[bdat][seven_bit];
+    if (!s) s = bdat ? chunk_stream(m, line_limit) : data_stream(m, line_limit);
+    return *s;
+  }
+
   bool all_done() const {
     return std::all_of(rcpts.begin(), rcpts.end(), [](const R& r) { return r.done; });
   }
   void settle_pending(const Failure& f, const std::string& relay) {
-    const std::int64_t now = wall_us();
+    const std::int64_t now = deliver::now_us();
     for (R& r : rcpts) {
       if (r.done) continue;
       r.outcome = {f.permanent() ? Status::bounced : Status::deferred, f.dsn, f.text, false};
@@ -89,10 +98,10 @@ Agent::~Agent() = default;
 
 deliver::Reply Agent::defer_all(const deliver::Request& req, std::string_view dsn, std::string_view text) {
   deliver::Reply reply;
-  const std::int64_t now = wall_us();
+  const std::int64_t now = deliver::now_us();
   for (const deliver::Rcpt& r : req.rcpts) {
-    log::emit(delivery_line(printable(req.queue_id), r.address, r.original, "none",
-                            {req.arrival_us, req.active_us, req.dispatch_us, now, now}, dsn, "deferred", text));
+    log::emit(deliver::delivery_record(printable(req.queue_id), r.address, r.original, "none",
+                                       deliver::Timing::of(req, now, now), dsn, "deferred", text));
     reply.results.push_back({r.index, "deferred", std::string(dsn), std::string(text), "none"});
   }
   return reply;
@@ -162,14 +171,12 @@ Result<void> Agent::tls_policy(Job& job) {
 }
 
 void Agent::run(Job& job) {
-  // A cached session to this next hop first; RSET proves it is alive.
+  // A cached session to this next hop first; the RSET ahead of its
+  // transaction proves it is alive, and a stale one decides nothing.
   if (auto c = take_cached(job.key)) {
-    if (c->session->reset()) {
-      deliver_on(job, *c);
-      keep_or_quit(job, std::move(c));
-    } else {
-      c->session->quit();
-    }
+    deliver_on(job, *c, true);
+    if (c->session->stale()) c->session->quit();
+    else keep_or_quit(job, std::move(c));
   }
   for (const resolve::NextHop& h : job.hops) {
     if (job.all_done()) break;
@@ -202,9 +209,9 @@ deliver::Reply Agent::finish(Job& job) {
       o.status = Status::deferred;
       if (!o.dsn.empty()) o.dsn[0] = '4';
     }
-    log::emit(delivery_line(job.qf.id.str(), r.address, r.original, res.relay,
-                            {req.arrival_us, req.active_us, req.dispatch_us, res.start_us, res.end_us},
-                            o.dsn, status_name(o.status), o.text));
+    log::emit(deliver::delivery_record(job.qf.id.str(), r.address, r.original, res.relay,
+                                       deliver::Timing::of(req, res.start_us, res.end_us), o.dsn,
+                                       status_name(o.status), o.text));
     reply.results.push_back({r.index, std::string(status_name(o.status)), o.dsn, o.text, res.relay});
   }
   return reply;
@@ -251,13 +258,20 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
     c->session->quit();
     return nullptr;
   };
+  if (s_.tls_wrappermode)
+    if (auto f = wrap(job, *c)) return fail(*f);
   if (auto f = c->session->open()) {
     // A 5xx greeting bounces at once unless smtp_skip_5xx_greeting says to
-    // try the next server (Postfix's default).
-    if (f->permanent() && f->code >= 500 && !s_.skip_5xx_greeting && c->session->greeting().code >= 500) {
-      job.settle_pending(*f, relay);
-      c->session->quit();
-      return nullptr;
+    // try the next server (Postfix's default); then it counts as a
+    // temporary failure (Postfix turns its 5 into a 4), so a message whose
+    // last server greets with 5xx is deferred, not bounced.
+    if (f->permanent() && c->session->greeting().code >= 500) {
+      if (!s_.skip_5xx_greeting) {
+        job.settle_pending(*f, relay);
+        c->session->quit();
+        return nullptr;
+      }
+      f->dsn[0] = '4';
     }
     return fail(*f);
   }
@@ -282,7 +296,45 @@ std::unique_ptr<Agent::Cached> Agent::establish(Job& job, const Host& h, const d
   return c;
 }
 
+Result<tls::SslPtr> Agent::tls_session(const Job& job, const std::string& peer, tls::SecurityLevel level) const {
+  tls::ClientPeer p;
+  p.level = level;
+  p.nexthop = job.hop.host;
+  p.hostname = peer.substr(0, peer.find('['));
+  if (level == tls::SecurityLevel::verify) p.match = s_.tls_verify_match;
+  if (level == tls::SecurityLevel::secure) p.match = s_.tls_secure_match;
+  if (!job.tls.match.empty()) p.match = job.tls.match;
+  if (!tls_) return make_error(Errc::unsupported, "our TLS engine is unavailable");
+  return tls_->new_session(p);
+}
+
+std::optional<Failure> Agent::wrap(Job& job, Cached& c) {
+  // Postfix requires "encrypt" or more with wrapper mode; a policy table
+  // entry below that cannot turn TLS off here.
+  tls::SecurityLevel level = job.tls.level;
+  if (level == tls::SecurityLevel::none || level == tls::SecurityLevel::may) level = tls::SecurityLevel::encrypt;
+  const std::string& peer = c.session->peer();
+  auto ssl = tls_session(job, peer, level);
+  if (!ssl) return Failure{"4.7.5", cat("cannot start TLS with ", peer, ": ", ssl.error().detail), false, 0};
+  TlsResult tr = c.transport->start_tls(std::move(*ssl), s_.session.timeouts.starttls);
+  if (!tr.ok) {
+    Failure f{"4.7.5", cat("TLS handshake with ", peer, " failed: ", tr.ok.error().detail), false, 0};
+    if (tr.ok.error().code == Errc::timeout)
+      f.text = cat("conversation with ", peer, " timed out while performing the TLS handshake");
+    const tls::SessionInfo& info = tr.info;
+    if (!info.verify_error.empty() || info.verification == tls::Verification::name_mismatch)
+      if (auto pol = tls::check_policy(info, level); !pol)
+        f.text = cat(pol.error().detail, " (", peer, ": ",
+                     info.verify_error.empty() ? "name mismatch" : info.verify_error, ")");
+    return f;
+  }
+  log::info(tls::connection_established(tr.info, "to", c.relay));
+  if (auto pol = tls::check_policy(tr.info, level); !pol) return Failure{"4.7.5", pol.error().detail, false, 0};
+  return std::nullopt;
+}
+
 std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& retry_plain) {
+  if (c.transport->tls_active()) return std::nullopt;  // wrapper mode: TLS from the start
   const tls::SecurityLevel level = allow_tls ? job.tls.level : tls::SecurityLevel::none;
   Session& s = *c.session;
   const std::string& peer = s.peer();
@@ -294,15 +346,8 @@ std::optional<Failure> Agent::secure(Job& job, Cached& c, bool allow_tls, bool& 
     if (level == tls::SecurityLevel::may) return std::nullopt;
     return Failure{"4.7.4", cat("TLS is required, but was not offered by host ", peer), true, 0};
   }
-  tls::ClientPeer p;
-  p.level = level;
-  p.nexthop = job.hop.host;
-  p.hostname = peer.substr(0, peer.find('['));
-  if (level == tls::SecurityLevel::verify) p.match = s_.tls_verify_match;
-  if (level == tls::SecurityLevel::secure) p.match = s_.tls_secure_match;
-  if (!job.tls.match.empty()) p.match = job.tls.match;
   if (!tls_) return Failure{"4.7.5", "TLS is required, but our TLS engine is unavailable", true, 0};
-  auto ssl = tls_->new_session(p);
+  auto ssl = tls_session(job, peer, level);
   if (!ssl) return Failure{"4.7.5", cat("cannot start TLS with ", peer, ": ", ssl.error().detail), true, 0};
   tls::SessionInfo info;
   if (auto f = s.starttls(std::move(*ssl), info)) {
@@ -341,7 +386,7 @@ std::optional<Failure> Agent::login(Job& job, Cached& c) {
   return c.session->authenticate(creds);
 }
 
-void Agent::deliver_on(Job& job, Cached& c) {
+void Agent::deliver_on(Job& job, Cached& c, bool reused) {
   Session& s = *c.session;
   const Extensions& e = s.extensions();
   Transaction tx;
@@ -362,18 +407,18 @@ void Agent::deliver_on(Job& job, Cached& c) {
     return job.settle_pending({"5.6.7", cat("SMTPUTF8 is required, but was not offered by host ", s.peer()),
                                false, 0}, c.relay);
   }
+  tx.bdat = e.chunking;
   if (job.eight_bit && !e.eight_bit_mime) {
     if (s_.disable_mime_conversion)
       return job.settle_pending({"4.6.0", cat("host ", s.peer(), " does not announce 8BITMIME and "
                                               "disable_mime_output_conversion is set"), false, 0}, c.relay);
-    if (!job.data_7bit) {
+    if (!job.message_7bit) {
       auto d = mime::downgrade_8bit(job.message);
-      job.data_7bit = data_stream(d ? d->message : job.message, s_.line_length_limit);
+      job.message_7bit = d ? d->message : job.message;
     }
-    tx.data = *job.data_7bit;
+    tx.data = job.stream(*job.message_7bit, tx.bdat, true, s_.line_length_limit);
   } else {
-    if (!job.data) job.data = data_stream(job.message, s_.line_length_limit);
-    tx.data = *job.data;
+    tx.data = job.stream(job.message, tx.bdat, false, s_.line_length_limit);
     tx.eight_bit = job.eight_bit;
   }
   tx.sender = job.qf.env.sender;
@@ -381,9 +426,11 @@ void Agent::deliver_on(Job& job, Cached& c) {
   tx.smtputf8 = job.qf.env.smtputf8;
   tx.ret = job.qf.env.ret;
   tx.envid = job.qf.env.envid;
-  const std::int64_t start = wall_us();
+  tx.reset_first = reused;
+  const std::int64_t start = deliver::now_us();
   std::vector<RcptOutcome> outs = s.transaction(tx);
-  const std::int64_t end = wall_us();
+  const std::int64_t end = deliver::now_us();
+  if (s.stale()) return;  // a cached session the server had dropped: no verdict
   ++c.uses;
   for (std::size_t k = 0; k < which.size() && k < outs.size(); ++k) {
     Job::R& r = job.rcpts[which[k]];

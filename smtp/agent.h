@@ -6,7 +6,8 @@
 //      it: qmgr owns it); a request it cannot act on defers every recipient
 //      4.3.0 with a warning;
 //   2. takes a cached session to the same next hop, if one is still fresh,
-//      and checks it with RSET (connection reuse);
+//      and checks it with an RSET ahead of the transaction, pipelined with
+//      it when the server offers PIPELINING (connection reuse);
 //   3. otherwise, or for recipients the cached session could not take,
 //      plans the route (route.h: MX, implicit MX, [host]:port; a list of
 //      next hops, as relayhost allows, one after the other) and tries
@@ -16,7 +17,8 @@
 //      session before the end of data move on to the next address, with
 //      the recipients not decided yet; at most smtp_mx_session_limit
 //      sessions get that far;
-//   4. on each session: STARTTLS by smtp_tls_security_level, or by
+//   4. on each session: TLS from the first byte with smtp_tls_wrappermode
+//      (port 465 smarthosts), else STARTTLS by smtp_tls_security_level, or by
 //      smtp_tls_policy_maps for the next hop (level "may"
 //      reconnects without TLS after a failed handshake), AUTH when
 //      smtp_sasl_auth_enable and a password for the next hop or host is in
@@ -81,7 +83,8 @@ class Agent {
   // Step 7: soft_bounce, the log lines, the reply.
   deliver::Reply finish(Job& job);
   deliver::Reply defer_all(const deliver::Request& req, std::string_view dsn, std::string_view text);
-  void deliver_on(Job& job, Cached& c);
+  // One transaction for the pending recipients; `reused` puts RSET ahead.
+  void deliver_on(Job& job, Cached& c, bool reused = false);
   // Connects and opens a session to one address; nullopt after a failure
   // (recorded in the job).
   std::unique_ptr<Cached> establish(Job& job, const Host& h, const dns::Address& a, unsigned port,
@@ -90,6 +93,10 @@ class Agent {
   // recipients (a route failure becomes the job's last failure).
   void try_route(Job& job, const resolve::NextHop& hop, unsigned port);
   std::optional<Failure> secure(Job& job, Cached& c, bool allow_tls, bool& retry_plain);
+  // smtp_tls_wrappermode: the TLS handshake before the greeting.
+  std::optional<Failure> wrap(Job& job, Cached& c);
+  // The TLS session for a server at `level`, with the names it must match.
+  Result<tls::SslPtr> tls_session(const Job& job, const std::string& peer, tls::SecurityLevel level) const;
   std::optional<Failure> login(Job& job, Cached& c);
   void keep_or_quit(Job& job, std::unique_ptr<Cached> c);
   std::unique_ptr<Cached> take_cached(const std::string& key);

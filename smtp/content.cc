@@ -5,14 +5,16 @@
 
 namespace posthorn::smtp {
 
-std::string data_stream(std::string_view m, std::size_t line_limit) {
+namespace {
+
+std::string wire_lines(std::string_view m, std::size_t line_limit, bool dot_stuff) {
   std::string out;
   out.reserve(m.size() + m.size() / 50 + 8);
   bool line_start = true;
   std::size_t column = 0;
   for (std::size_t i = 0; i < m.size(); ++i) {
     const char c = m[i];
-    if (line_start && c == '.') out += '.', ++column;
+    if (dot_stuff && line_start && c == '.') out += '.', ++column;
     line_start = false;
     // Break before the octet that would pass the limit; never between the
     // CR and LF of a line end.
@@ -31,9 +33,16 @@ std::string data_stream(std::string_view m, std::size_t line_limit) {
     out += c;
   }
   if (!line_start) out += "\r\n";
-  out += ".\r\n";
   return out;
 }
+
+}  // namespace
+
+std::string data_stream(std::string_view m, std::size_t line_limit) {
+  return wire_lines(m, line_limit, true) + ".\r\n";
+}
+
+std::string chunk_stream(std::string_view m, std::size_t line_limit) { return wire_lines(m, line_limit, false); }
 
 bool has_8bit(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) > 127; });

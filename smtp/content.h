@@ -1,4 +1,4 @@
-// smtp/content.h - the message as it goes over the wire after DATA.
+// smtp/content.h - the message as it goes over the wire after DATA or BDAT.
 #pragma once
 
 #include <string>
@@ -14,6 +14,11 @@ namespace posthorn::smtp {
 // by inserting CRLF and a space, as Postfix does (RFC 5322 2.1.1 allows 998;
 // the space keeps a broken header line a continuation line).
 std::string data_stream(std::string_view message, std::size_t line_limit = 0);
+
+// The same lines for BDAT (RFC 3030): CRLF line ends, long lines broken,
+// a final line break added, but no dot-stuffing and no ".\r\n": the chunk
+// size tells the server where the message ends.
+std::string chunk_stream(std::string_view message, std::size_t line_limit = 0);
 
 // True when `s` holds an octet above 127.
 bool has_8bit(std::string_view s);

@@ -2,8 +2,9 @@
 // Does:       serves lib/deliver/protocol.h on its master.cf socket: for
 //             each request (one message, the recipients that share a next
 //             hop) finds the servers (MX, implicit MX, [host]:port, through
-//             lib/dns), speaks SMTP to them with STARTTLS, AUTH, PIPELINING,
-//             SIZE, 8BITMIME, SMTPUTF8 and DSN, falls back across hosts and
+//             lib/dns, or the system's name service with smtp_host_lookup),
+//             speaks SMTP to them with STARTTLS, AUTH, PIPELINING, SIZE,
+//             8BITMIME, SMTPUTF8, DSN and CHUNKING, falls back across hosts and
 //             addresses, answers one result per recipient and logs
 //             Postfix's delivery line for each (smtp/agent.h).
 // Talks to:   master (status, through lib/service), qmgr (deliver requests

@@ -98,6 +98,7 @@ Extensions parse_ehlo(const Reply& r) {
     else if (kw == "smtputf8") e.smtputf8 = true;
     else if (kw == "dsn") e.dsn = true;
     else if (kw == "starttls") e.starttls = true;
+    else if (kw == "chunking") e.chunking = true;
     else if (kw == "size") {
       e.size = true;
       unsigned long long n = 0;
@@ -113,6 +114,19 @@ Extensions parse_ehlo(const Reply& r) {
     }
   }
   return e;
+}
+
+void discard_keywords(Extensions& e, const std::vector<std::string>& discard) {
+  for (const std::string& kw : discard) {
+    if (kw == "pipelining") e.pipelining = false;
+    else if (kw == "size") e.size = false, e.size_limit = 0;
+    else if (kw == "8bitmime") e.eight_bit_mime = false;
+    else if (kw == "smtputf8") e.smtputf8 = false;
+    else if (kw == "dsn") e.dsn = false;
+    else if (kw == "starttls") e.starttls = false;
+    else if (kw == "auth") e.auth.clear();
+    else if (kw == "chunking") e.chunking = false;
+  }
 }
 
 std::string first_word(const Reply& r) {

@@ -64,12 +64,18 @@ struct Extensions {
   bool smtputf8 = false;
   bool dsn = false;
   bool starttls = false;
+  bool chunking = false;  // BDAT (RFC 3030)
   std::vector<std::string> auth;  // mechanisms, upper case ("AUTH=" lines too)
   std::string server_name;        // the first word of the first line
 };
 
 // Reads the keywords of a 250 EHLO reply (a non-250 reply gives esmtp=false).
 Extensions parse_ehlo(const Reply& r);
+
+// Forgets the keywords in `discard` (lower case; smtp_discard_ehlo_keywords:
+// "pipelining", "size", "8bitmime", "smtputf8", "dsn", "starttls", "auth",
+// "chunking"; others, such as Postfix's "silent-discard", change nothing).
+void discard_keywords(Extensions& e, const std::vector<std::string>& discard);
 
 // The first word of a greeting or EHLO line ("mx.example.org ESMTP" ->
 // "mx.example.org"), lower case.

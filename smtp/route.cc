@@ -26,8 +26,18 @@ struct Addresses {
   std::optional<RouteFailure> failure;  // when list is empty
 };
 
+// One address lookup through DNS, the system's name service, or DNS and
+// then the system's when DNS knows no such host or address.
+dns::Answer lookup_host(std::string_view name, dns::RrType t, const RouteSettings& s, const Lookup& dns,
+                        const Lookup& native) {
+  dns::Answer a;
+  if (s.dns_hosts) a = dns(name, t);
+  if (s.native_hosts && (!s.dns_hosts || (!a.ok() && !dns::is_temporary(a.status)))) a = native(name, t);
+  return a;
+}
+
 // A and AAAA of `name`, as inet_protocols and the preference say.
-Addresses host_addresses(std::string_view name, const RouteSettings& s, const Lookup& dns) {
+Addresses host_addresses(std::string_view name, const RouteSettings& s, const Lookup& dns, const Lookup& native) {
   if (auto lit = literal_address(name)) {
     Addresses out;
     if ((lit->family() == AF_INET && s.ipv4) || (lit->family() == AF_INET6 && s.ipv6)) out.list.push_back(*lit);
@@ -41,7 +51,7 @@ Addresses host_addresses(std::string_view name, const RouteSettings& s, const Lo
   std::optional<RouteFailure> permanent, temporary;
   for (dns::RrType t : types) {
     if ((t == dns::RrType::a && !s.ipv4) || (t == dns::RrType::aaaa && !s.ipv6)) continue;
-    dns::Answer a = dns(name, t);
+    dns::Answer a = lookup_host(name, t, s, dns, native);
     if (a.ok()) {
       out.list.insert(out.list.end(), a.addresses.begin(), a.addresses.end());
     } else if (dns::is_temporary(a.status)) {
@@ -97,13 +107,14 @@ void order_mx(std::vector<dns::MxRecord>& mx, std::mt19937& rng) {
   }
 }
 
-Route plan_route(const resolve::NextHop& hop, const RouteSettings& s, const Lookup& dns, std::mt19937& rng) {
+Route plan_route(const resolve::NextHop& hop, const RouteSettings& s, const Lookup& dns, std::mt19937& rng,
+                 const Lookup& native) {
   Route r;
   unsigned budget = s.address_limit;
   const bool limited = s.address_limit > 0;
   const std::string name = to_lower(hop.host);
   std::vector<dns::MxRecord> mx;
-  if (hop.mx && !literal_address(name)) {
+  if (hop.mx && s.mx_lookup && !literal_address(name)) {
     dns::Answer a = dns(name, dns::RrType::mx);
     if (a.status == dns::Status::null_mx) {
       r.failure = RouteFailure{"5.1.10", cat("Domain ", name, " does not accept mail (nullMX)")};
@@ -115,6 +126,7 @@ Route plan_route(const resolve::NextHop& hop, const RouteSettings& s, const Look
       return r;
     }
   }
+  const bool real_mx = !mx.empty();
   if (mx.empty()) mx.push_back({0, name});  // [host] or implicit MX (RFC 5321 5.1)
   order_mx(mx, rng);
   // A loop: drop this host and every MX not better than it.
@@ -131,7 +143,7 @@ Route plan_route(const resolve::NextHop& hop, const RouteSettings& s, const Look
   std::optional<RouteFailure> temporary, permanent;
   for (const dns::MxRecord& m : mx) {
     if (m.exchange.empty()) continue;  // a stray "." among real MX records
-    Addresses a = host_addresses(m.exchange, s, dns);
+    Addresses a = host_addresses(m.exchange, s, dns, native);
     if (a.list.empty()) {
       if (a.failure && a.failure->dsn[0] == '4') temporary = a.failure;
       else if (!permanent) permanent = a.failure;
@@ -141,6 +153,10 @@ Route plan_route(const resolve::NextHop& hop, const RouteSettings& s, const Look
   }
   if (r.hosts.empty()) r.failure = temporary ? temporary : permanent;
   if (r.hosts.empty() && !r.failure) r.failure = RouteFailure{"5.4.4", cat("no usable MX host for ", name)};
+  // MX records whose hosts have no address: a DNS mistake the domain's
+  // owner may fix, so Postfix's smtp_defer_if_no_mx_address_found defers.
+  if (r.failure && real_mx && s.defer_if_no_mx_address && r.failure->dsn[0] == '5')
+    r.failure->dsn = "4.4.4";
   return r;
 }
 

@@ -10,9 +10,15 @@
 // the same or a higher preference are dropped, and when that leaves nothing
 // the mail bounces 5.4.6 "mail for X loops back to myself" (as Postfix).
 // Addresses come from A and AAAA as inet_protocols allows, ordered by
-// smtp_address_preference, at most smtp_mx_address_limit of them in all.
-// DNS outcomes map to delivery decisions: NXDOMAIN and "no address" are
-// permanent (5.4.4), server failure and time-out temporary (4.4.3).
+// smtp_address_preference, at most smtp_mx_address_limit of them in all;
+// through DNS, the system's name service (smtp_host_lookup = native:
+// getaddrinfo, /etc/hosts), or DNS first and the system's name service when
+// DNS finds no such host or address ("dns, native"), as Postfix. With
+// smtp_dns_support_level = disabled there is no MX lookup and addresses are
+// native. DNS outcomes map to delivery decisions: NXDOMAIN and "no address"
+// are permanent (5.4.4), server failure and time-out temporary (4.4.3); MX
+// hosts none of which has an address bounce 5.4.4 too, or defer 4.4.4 with
+// smtp_defer_if_no_mx_address_found.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +30,7 @@
 #include <vector>
 
 #include "lib/dns/answer.h"
+#include "lib/dns/native.h"
 #include "lib/resolve/resolve.h"
 
 namespace posthorn::smtp {
@@ -52,13 +59,18 @@ struct RouteSettings {
   bool ipv6 = true;
   AddressPreference preference = AddressPreference::any;
   unsigned address_limit = 5;  // smtp_mx_address_limit; 0 = none
+  bool mx_lookup = true;       // smtp_dns_support_level is not "disabled"
+  bool dns_hosts = true;       // smtp_host_lookup: "dns" (and mx_lookup)
+  bool native_hosts = false;   //                   "native"
+  bool defer_if_no_mx_address = false;  // smtp_defer_if_no_mx_address_found
 };
 
 using Lookup = std::function<dns::Answer(std::string_view name, dns::RrType type)>;
 
-// The hosts to try for `hop`.
+// The hosts to try for `hop`. `native` answers host lookups through the
+// system's name service (lib/dns/native.h; tests substitute their own).
 Route plan_route(const resolve::NextHop& hop, const RouteSettings& s, const Lookup& dns,
-                 std::mt19937& rng);
+                 std::mt19937& rng, const Lookup& native = Lookup(dns::native_lookup));
 
 // Sorts by preference and shuffles each run of equal preferences.
 void order_mx(std::vector<dns::MxRecord>& mx, std::mt19937& rng);

@@ -120,6 +120,7 @@ std::optional<Failure> Session::helo() {
     if (!r) return f;
     if (r->code == 250) {
       ext_ = parse_ehlo(*r);
+      discard_keywords(ext_, s_.discard_ehlo_keywords);
       return std::nullopt;
     }
     if (r->code == 421) return rejected(*r, "EHLO command");
@@ -248,25 +249,41 @@ std::vector<RcptOutcome> Session::transaction(const Transaction& tx) {
 bool Session::envelope(const Transaction& tx, Progress& p) {
   const bool pipe = ext_.pipelining;
   const std::string mail = mail_command(tx);
+  Failure f;
+  auto go_stale = [&](Failure why) {
+    stale_ = true;
+    usable_ = false;
+    p.settle(why, true, false);
+    return false;
+  };
+  if (tx.reset_first && !pipe && !reset()) return go_stale(broken(make_error(Errc::closed, "RSET"), "sending RSET"));
   if (pipe) {
-    std::string batch = mail;
+    std::string batch = tx.reset_first ? "RSET\r\n" + mail : mail;
     for (const auto& r : tx.rcpts) batch += rcpt_command(r);
-    batch += "DATA\r\n";
-    if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) return p.settle(*e, true, false), false;
+    if (!tx.bdat) batch += "DATA\r\n";
+    if (auto e = send(batch, s_.timeouts.rcpt, "sending MAIL FROM")) {
+      if (tx.reset_first) return go_stale(*e);  // the server had dropped the cached session
+      return p.settle(*e, true, false), false;
+    }
   } else if (auto e = send(mail, s_.timeouts.mail, "sending MAIL FROM")) {
     return p.settle(*e, true, false), false;
   }
-  Failure f;
+  if (pipe && tx.reset_first) {
+    auto rr = read(s_.timeouts.mail, "sending RSET", f);
+    if (!rr) return go_stale(f);
+    if (rr->code != 250) return go_stale(rejected(*rr, "RSET command"));
+  }
   auto mr = read(s_.timeouts.mail, "sending MAIL FROM", f);
   if (!mr) return p.settle(f, true, false), false;
   if (mr->klass() != 2) {
     Failure rej = rejected(*mr, "MAIL FROM command");
     // The pipelined RCPT and DATA replies still come; read them so the
     // session stays in step for RSET and reuse.
-    for (std::size_t k = 0; pipe && usable_ && k < tx.rcpts.size() + 1; ++k) {
+    for (std::size_t k = 0; pipe && usable_ && k < tx.rcpts.size(); ++k) {
       Failure ignored;
       if (!read(s_.timeouts.rcpt, "sending RCPT TO", ignored)) break;
     }
+    if (pipe && usable_ && !tx.bdat) end_refused_data();
     return p.settle(rej, true, false), false;
   }
   std::size_t accepted = 0;
@@ -287,16 +304,34 @@ bool Session::envelope(const Transaction& tx, Progress& p) {
     p.out[i] = outcome_of(rej, false);
     p.decided[i] = true;
   }
-  if (accepted == 0 && pipe) {  // the DATA reply: expected 503/554; a 354 needs an (empty) end
-    auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
-    if (dr && dr->code == 354 && !send(".\r\n", s_.timeouts.data_xfer, "sending end of data"))
-      (void)read(s_.timeouts.data_done, "sending end of data", f);
-  }
+  if (accepted == 0 && pipe && !tx.bdat) end_refused_data();
   return accepted > 0;
+}
+
+void Session::end_refused_data() {
+  // Expected 503/554; a server that answers 354 anyway gets an empty
+  // message ended at once, so that the session stays in step.
+  Failure f;
+  auto dr = read(s_.timeouts.data_init, "sending DATA command", f);
+  if (dr && dr->code == 354 && !send(".\r\n", s_.timeouts.data_xfer, "sending end of data"))
+    (void)read(s_.timeouts.data_done, "sending end of data", f);
 }
 
 void Session::message(const Transaction& tx, Progress& p) {
   Failure f;
+  if (tx.bdat) {
+    // One chunk, the last (RFC 3030 2): its size ends the message, and
+    // its one reply is the verdict, as the reply to the end of data is.
+    const std::string cmd = cat("BDAT ", tx.data.size(), " LAST\r\n");
+    if (auto e = send(cat(cmd, tx.data), s_.timeouts.data_xfer, "sending message body"))
+      return p.settle(*e, true, true);
+    auto br = read(s_.timeouts.data_done, "sending end of data -- message may be sent more than once", f);
+    if (!br) return p.settle(f, false, true);
+    if (br->klass() != 2) return p.settle(rejected(*br, "BDAT command"), false, true);
+    for (std::size_t i = 0; i < p.out.size(); ++i)
+      if (p.accepted[i]) p.out[i] = {Status::sent, br->dsn(), printable(br->text()), false};
+    return;
+  }
   if (!ext_.pipelining) {
     if (auto e = send("DATA\r\n", s_.timeouts.data_init, "sending DATA command")) return p.settle(*e, true, true);
   }

@@ -9,6 +9,13 @@
 //   -> RSET between reused transactions (mail), QUIT (quit)
 // With PIPELINING offered, MAIL, every RCPT and DATA go out in one write and
 // their replies are read in order (RFC 2920 3.1); otherwise one by one.
+// With CHUNKING offered (and not in smtp_discard_ehlo_keywords) the message
+// goes as one "BDAT n LAST" after the RCPT replies instead of DATA, with no
+// dot-stuffing (RFC 3030); its reply counts as the end-of-data reply. The
+// RSET that checks a reused session goes first in that same write (RSET may
+// stand anywhere in a group, RFC 2920 3.1), so reuse costs no round trip; a
+// session whose RSET fails is `stale`, and its recipients are left to a
+// fresh connection.
 //
 // Results: a stage before the transaction fails with a Failure (dsn, text,
 // whether the connection is still usable); the caller decides whether to
@@ -51,6 +58,7 @@ struct SessionSettings {
   std::string helo_name = "localhost";
   Timeouts timeouts;
   bool always_send_ehlo = true;  // smtp_always_send_ehlo
+  std::vector<std::string> discard_ehlo_keywords;  // smtp_discard_ehlo_keywords, lower case
 };
 
 enum class Status { sent, deferred, bounced };
@@ -80,12 +88,15 @@ struct Transaction {
   };
   std::vector<Rcpt> rcpts;
   std::string data;         // the message as it goes after DATA: CRLF lines,
-                            // dot-stuffed, ending with ".\r\n" (content.h)
+                            // dot-stuffed, ending with ".\r\n" (content.h);
+                            // with bdat, chunk_stream's lines
+  bool bdat = false;        // send it with BDAT (the server offers CHUNKING)
   std::uint64_t size = 0;   // message size for SIZE=
   bool eight_bit = false;   // BODY=8BITMIME (only when offered)
   bool smtputf8 = false;
   queue::DsnRet ret = queue::DsnRet::unspecified;
   std::string envid;        // decoded
+  bool reset_first = false; // RSET ahead: the session served an earlier transaction
 };
 
 struct SaslCredentials {
@@ -124,6 +135,9 @@ class Session {
 
   // False once the connection failed, timed out or was told 421.
   bool usable() const { return usable_; }
+  // True when a transaction's reset_first RSET failed: nothing was decided
+  // and the session is unusable (a cached connection the server dropped).
+  bool stale() const { return stale_; }
   // The command stage that failed last, for callers' logs.
   const std::string& peer() const { return peer_; }
 
@@ -140,6 +154,9 @@ class Session {
   // MAIL and the RCPTs (and, pipelined, DATA); true when some recipient was
   // accepted and the DATA reply is next to read.
   bool envelope(const Transaction& tx, Progress& p);
+  // Reads the reply to a pipelined DATA sent when no recipient was
+  // accepted (or MAIL was refused); ends a 354 with an empty message.
+  void end_refused_data();
   // DATA, the message, the end of data.
   void message(const Transaction& tx, Progress& p);
   std::string mail_command(const Transaction& tx) const;
@@ -152,6 +169,7 @@ class Session {
   Reply greeting_;
   Extensions ext_;
   bool usable_ = true;
+  bool stale_ = false;
 };
 
 }  // namespace posthorn::smtp

@@ -38,6 +38,7 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   s.service = std::move(service);
   s.session.helo_name = cfg.get("smtp_helo_name");
   s.session.always_send_ehlo = cfg.get_bool("smtp_always_send_ehlo");
+  s.session.discard_ehlo_keywords = lower_list(cfg.get_list("smtp_discard_ehlo_keywords"));
   Timeouts& t = s.session.timeouts;
   t.helo = seconds(cfg, "smtp_helo_timeout");
   t.mail = seconds(cfg, "smtp_mail_timeout");
@@ -63,6 +64,23 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   s.route.preference = pref == "ipv4" ? AddressPreference::ipv4
                        : pref == "ipv6" ? AddressPreference::ipv6 : AddressPreference::any;
   s.route.address_limit = static_cast<unsigned>(cfg.get_int("smtp_mx_address_limit"));
+  s.route.defer_if_no_mx_address = cfg.get_bool("smtp_defer_if_no_mx_address_found");
+  // smtp_host_lookup: "dns", "native" or both (DNS first); DNS switched off
+  // by smtp_dns_support_level = disabled leaves only native lookups, as in
+  // Postfix. "dnssec" is "enabled" until DANE is done.
+  s.route.dns_hosts = s.route.native_hosts = false;
+  for (const std::string& m : lower_list(cfg.get_list("smtp_host_lookup"))) {
+    if (m == "dns") s.route.dns_hosts = true;
+    else if (m == "native") s.route.native_hosts = true;
+    else throw std::runtime_error(cat("smtp_host_lookup: unknown method \"", m, "\" (dns, native)"));
+  }
+  if (!s.route.dns_hosts && !s.route.native_hosts)
+    throw std::runtime_error("smtp_host_lookup: empty (dns, native)");
+  if (to_lower(cfg.get("smtp_dns_support_level")) == "disabled") {
+    s.route.mx_lookup = false;
+    s.route.dns_hosts = false;
+    s.route.native_hosts = true;
+  }
 
   s.default_port = service_port(cfg.get("smtp_tcp_port"));
   if (s.default_port == 0) throw std::runtime_error("smtp_tcp_port: unknown port " + cfg.get("smtp_tcp_port"));
@@ -85,6 +103,9 @@ Settings Settings::from_config(const config::Config& cfg, std::string service) {
   s.tls_verify_match = cfg.get_list("smtp_tls_verify_cert_match");
   s.tls_secure_match = cfg.get_list("smtp_tls_secure_cert_match");
   s.tls_note_starttls_offer = cfg.get_bool("smtp_tls_note_starttls_offer");
+  s.tls_wrappermode = cfg.get_bool("smtp_tls_wrappermode");
+  if (s.tls_wrappermode && (s.tls_level == tls::SecurityLevel::none || s.tls_level == tls::SecurityLevel::may))
+    throw std::runtime_error("smtp_tls_wrappermode = yes needs smtp_tls_security_level = encrypt or stronger");
 
   s.sasl_enable = cfg.get_bool("smtp_sasl_auth_enable");
   s.sasl_security_options = lower_list(cfg.get_list("smtp_sasl_security_options"));

@@ -6,7 +6,9 @@
 // smtp_tls_security_level, a TLS client context that cannot be built
 // (smtp_tls_CAfile unreadable, ...), an smtp_sasl_password_maps table that
 // or smtp_tls_policy_maps table that cannot be opened, a dns_nameservers
-// list that does not parse, an smtp_fallback_relay that is not a next hop.
+// list that does not parse, an smtp_fallback_relay that is not a next hop,
+// smtp_tls_wrappermode without smtp_tls_security_level encrypt or stronger
+// (as Postfix requires), an unknown smtp_host_lookup method.
 #pragma once
 
 #include <memory>
@@ -42,6 +44,7 @@ struct Settings {
   tls::SecurityLevel tls_level = tls::SecurityLevel::none;
   std::vector<std::string> tls_verify_match, tls_secure_match;
   bool tls_note_starttls_offer = false;
+  bool tls_wrappermode = false;  // TLS from the first byte (port 465), at least "encrypt"
 
   bool sasl_enable = false;
   std::vector<std::string> sasl_security_options, sasl_tls_security_options, sasl_mechanism_filter;

@@ -4,7 +4,9 @@ FakeSmtp listens on one loopback address (127.0.0.x: all of 127/8 is
 loopback on Linux) and speaks enough SMTP, with behaviour set per server:
 what the greeting and EHLO say, a reply per recipient, the DATA and
 end-of-data replies, stalls (no greeting, no reading mid-DATA), STARTTLS
-with a given certificate (or a broken handshake), AUTH PLAIN/LOGIN. It
+with a given certificate (or a broken handshake), TLS from the first byte
+(port 465 style), AUTH PLAIN/LOGIN, a
+connection dropped after some messages. It
 records what clients did: connections, commands, transactions.
 """
 import base64
@@ -25,7 +27,7 @@ class FakeSmtp:
     def __init__(self, ip, port, name="mx.test", greeting=None, extensions=None,
                  rcpt_reply=None, mail_reply="250 2.1.0 Ok", data_reply="354 End data with <CR><LF>.<CR><LF>",
                  end_reply=None, stall_greeting=False, stall_in_data=False, ehlo_refused=False,
-                 tls_context=None, broken_tls=False, auth=None):
+                 tls_context=None, broken_tls=False, auth=None, close_after=0, implicit_tls=None):
         self.name = name
         self.greeting = greeting or f"220 {name} ESMTP fake"
         self.extensions = list(extensions if extensions is not None else
@@ -44,6 +46,8 @@ class FakeSmtp:
         self.tls_context = tls_context
         self.broken_tls = broken_tls
         self.auth = auth or {}
+        self.close_after = close_after  # drop the connection after this many messages (0: never)
+        self.implicit_tls = implicit_tls  # an SSLContext: TLS from the first byte (port 465)
         self.connections = 0
         self.commands = []
         self.transactions = []
@@ -102,6 +106,10 @@ class FakeSmtp:
         conn.settimeout(30)
         if self.stall_greeting:
             return self._stall(conn)
+        if self.implicit_tls is not None:
+            conn = self.implicit_tls.wrap_socket(conn, server_side=True)
+            with self.lock:
+                self.tls_sessions += 1
         f = conn.makefile("rwb")
 
         def send(line):
@@ -113,6 +121,7 @@ class FakeSmtp:
             f.readline()
             return
         tx = None
+        served = 0
         while True:
             raw = f.readline()
             if not raw:
@@ -144,8 +153,9 @@ class FakeSmtp:
             elif verb == "AUTH":
                 self._auth(line, f, send)
             elif verb == "MAIL":
-                tx = Transaction()
-                tx.mail = line
+                tx = Transaction() if self.mail_reply.startswith("2") else None
+                if tx is not None:
+                    tx.mail = line
                 send(self.mail_reply)
             elif verb == "RCPT":
                 addr = line.split("<", 1)[1].split(">", 1)[0]
@@ -162,20 +172,42 @@ class FakeSmtp:
                     continue
                 if self.stall_in_data:
                     return self._stall(conn)
-                body = b""
+                lines = []
                 while True:
                     chunk = f.readline()
                     if not chunk:
                         return
                     if chunk == b".\r\n":
                         break
-                    body += chunk
-                tx.data = body
+                    lines.append(chunk)
+                tx.data = b"".join(lines)
                 with self.lock:
                     self.transactions.append(tx)
                     n = len(self.transactions)
                 send(self.end_reply or f"250 2.0.0 Ok: queued as FAKE{n}")
                 tx = None
+                served += 1
+                if self.close_after and served >= self.close_after:
+                    return  # as a server that drops idle connections
+            elif verb == "BDAT":  # RFC 3030: exactly the announced octets follow
+                words = line.split()
+                size = int(words[1])
+                chunk = f.read(size) if size else b""
+                if len(chunk) < size:
+                    return
+                if tx is None or not tx.rcpts:
+                    send("554 5.5.1 Error: no valid recipients")
+                    continue
+                tx.chunks = getattr(tx, "chunks", []) + [chunk]
+                if len(words) > 2 and words[2].upper() == "LAST":
+                    tx.data = b"".join(tx.chunks)
+                    with self.lock:
+                        self.transactions.append(tx)
+                        n = len(self.transactions)
+                    send(self.end_reply or f"250 2.0.0 Ok: queued as FAKE{n}")
+                    tx = None
+                else:
+                    send(f"250 2.0.0 {size} octets received")
             elif verb == "RSET":
                 tx = None
                 send("250 2.0.0 Ok")

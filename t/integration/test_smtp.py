@@ -11,6 +11,7 @@ what the remote servers received and at the delivery lines in the log.
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -264,6 +265,54 @@ def test_esmtp_parameters_when_offered(env):
     assert b"caf\xc3\xa9" in tx.data
 
 
+def test_chunking_sends_bdat_unless_discarded(env):
+    ext = ["PIPELINING", "SIZE 10240000", "8BITMIME", "CHUNKING"]
+    e = env({"chunk.test": [("A", "127.0.0.25")]}, {"127.0.0.25": {"name": "chunk.test", "extensions": ext}})
+    _, res = send(e, "chunk.test", "bob@chunk.test", "carol@chunk.test")
+    assert [r["status"] for r in res] == ["sent", "sent"]
+    srv = e.servers["127.0.0.25"]
+    assert "DATA" not in srv.commands
+    assert any(c.startswith("BDAT ") and c.endswith(" LAST") for c in srv.commands)
+    # No dot-stuffing: the chunk is the message as it is.
+    assert srv.delivered()[0].data == MESSAGE
+    e2 = env({"chunk.test": [("A", "127.0.0.26")]}, {"127.0.0.26": {"name": "chunk.test", "extensions": ext}},
+             main={"smtp_discard_ehlo_keywords": "chunking"})
+    _, res = send(e2, "chunk.test", "bob@chunk.test")
+    assert res[0]["status"] == "sent"
+    srv2 = e2.servers["127.0.0.26"]
+    assert "DATA" in srv2.commands and not any(c.startswith("BDAT") for c in srv2.commands)
+    assert srv2.delivered()[0].data == MESSAGE.replace(b"\r\n.a", b"\r\n..a")
+
+
+def test_bdat_to_posthorns_own_smtpd(env, tmp_path):
+    """Our smtpd offers CHUNKING: the agent's BDAT must leave the message
+    exactly as it was queued (no dot-stuffing left behind, nothing lost)."""
+    import smtplib
+    e = env({"own.test": [("A", "127.0.0.27")]})
+    d = tmp_path / "remote"
+    d.mkdir()
+    remote = Instance(d, {"daemon_directory": str(BUILD / "bin"), "myhostname": "own.test",
+                          "mydestination": "own.test", "local_recipient_maps": "",
+                          "inet_interfaces": "127.0.0.27"},
+                      [f"127.0.0.27:{e.port} inet n - n - - smtpd"])
+    try:
+        remote.start()
+        wait_for(lambda: remote.log().count("daemon started"), what="the remote instance")
+        with smtplib.SMTP("127.0.0.27", e.port, timeout=10) as s:
+            s.ehlo("probe.test")
+            assert s.has_extn("chunking")
+        qid, res = send(e, "own.test", "bob@own.test")
+        assert res[0]["status"] == "sent", res
+        remote_id = res[0]["text"].rsplit(" ", 1)[1]
+        r = remote.posthorn("queue", "show", "--body", remote_id)
+        assert r.returncode == 0, r.stderr
+        assert "\n.a line with a leading dot\nlast line\n" in r.stdout
+        assert "..a line" not in r.stdout
+    finally:
+        left = remote.teardown()
+    assert not left, f"processes left behind: {left}"
+
+
 def test_smtputf8_required_but_not_offered(env):
     e = env({"ascii.test": [("A", "127.0.0.10")]},
             {"127.0.0.10": {"name": "ascii.test", "extensions": ["PIPELINING", "8BITMIME"]}})
@@ -369,6 +418,43 @@ def test_tls_may_uses_tls_and_falls_back_after_a_failed_handshake(env, test_ca):
     assert res[0]["status"] == "sent"
 
 
+def test_tls_wrappermode_to_a_port_465_smarthost(env, test_ca):
+    # TLS from the first byte (smtp_tls_wrappermode), then AUTH, as to a
+    # submissions (465) smarthost; a server that speaks plain text fails.
+    e = env(TLS_ZONE, {"127.0.0.12": {"name": "mx.tls.test", "implicit_tls": server_tls(test_ca)},
+                       "127.0.0.15": {"name": "notls.test"}},
+            main={"smtp_tls_security_level": "verify", "smtp_tls_CAfile": str(test_ca / "ca.pem"),
+                  "smtp_tls_wrappermode": "yes"})
+    _, res = send(e, "[mx.tls.test]", "bob@far.test", transport="relay")
+    assert res[0]["status"] == "sent", res
+    srv = e.servers["127.0.0.12"]
+    assert srv.tls_sessions == 1
+    assert "STARTTLS" not in srv.commands
+    assert f"Verified TLS connection established to mx.tls.test[127.0.0.12]:{e.port}" in e.inst.log()
+    _, res = send(e, "[notls.test]", "bob@far.test", transport="relay")
+    assert (res[0]["status"], res[0]["dsn"]) == ("deferred", "4.7.5")
+    assert res[0]["text"].startswith("TLS handshake with notls.test[127.0.0.15] failed") or \
+        "timed out while performing the TLS handshake" in res[0]["text"], res[0]["text"]
+    assert e.servers["127.0.0.15"].delivered() == []
+
+
+def test_tls_wrappermode_needs_encrypt(tmp_path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    inst = Instance(d, {"daemon_directory": str(BUILD / "bin"), "smtp_tls_wrappermode": "yes"},
+                    ["smtp unix - - n - 1 smtp"])
+    try:
+        inst.start()
+        sock = d / "spool" / "private" / "smtp"
+        wait_for(sock.exists, what="the smtp socket")
+        with socket.socket(socket.AF_UNIX) as s:  # master starts smtp on demand
+            s.connect(str(sock))
+            inst.wait_log("smtp_tls_wrappermode = yes needs smtp_tls_security_level = encrypt or stronger", 20)
+    finally:
+        left = inst.teardown()
+    assert not left, f"processes left behind: {left}"
+
+
 # --- SASL ------------------------------------------------------------------
 
 def test_relayhost_with_sasl_auth(env, tmp_path):
@@ -417,6 +503,23 @@ def test_connection_reuse_between_jobs(env):
     assert srv.commands.count("RSET") == 2
     # Idle past the time limit: the agent says QUIT.
     wait_for(lambda: "QUIT" in srv.commands, timeout=15, what="QUIT after the cache time limit")
+
+
+def test_dropped_cached_connection_is_replaced_without_a_deferral(env):
+    # The server drops each connection after one message; the cached session
+    # fails its RSET (sent ahead of MAIL in the pipelined group), and the
+    # agent delivers through a fresh connection in the same job.
+    e = env({"drop.test": [("A", "127.0.0.21")]}, {"127.0.0.21": {"name": "drop.test", "close_after": 1}},
+            main={"smtp_connection_cache_on_demand": "yes", "smtp_connection_cache_time_limit": "5s"},
+            maxproc=1)
+    for n in range(3):
+        qid, res = send(e, "drop.test", f"bob{n}@drop.test")
+        assert res[0]["status"] == "sent", res
+        assert [l for l in delivery_lines(e, qid) if "status=deferred" in l] == []
+    srv = e.servers["127.0.0.21"]
+    assert srv.connections == 3
+    assert len(srv.delivered()) == 3
+    assert "lost connection" not in e.inst.log()
 
 
 def test_connection_reuse_count_limit(env):

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include "smtp/content.h"
-#include "smtp/delivery_log.h"
 
 using namespace posthorn;
 using namespace posthorn::smtp;
@@ -131,19 +130,23 @@ TEST_CASE("DATA stream: CRLF lines, dot-stuffing, terminator", "[smtp][content]"
   CHECK_FALSE(has_8bit("plain"));
 }
 
-TEST_CASE("delays print as Postfix prints them", "[smtp][log]") {
-  CHECK(delay_text(0) == "0");
-  CHECK(delay_text(0.004) == "0");
-  CHECK(delay_text(0.05) == "0.05");
-  CHECK(delay_text(0.1) == "0.1");
-  CHECK(delay_text(0.123) == "0.12");
-  CHECK(delay_text(1.54) == "1.5");
-  CHECK(delay_text(3.0) == "3");
-  CHECK(delay_text(86.4) == "86");
-  auto r = delivery_line("4F2A1B", "bob@example.org", "", "mx.example.org[192.0.2.1]:25",
-                         {1'000'000, 1'100'000, 1'100'000, 1'300'000, 1'400'000}, "2.0.0", "sent",
-                         "250 2.0.0 Ok: queued as X");
-  CHECK(log::render_text_body(r) ==
-        "4F2A1B: to=<bob@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=0.4, "
-        "delays=0.1/0/0.2/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)");
+TEST_CASE("CHUNKING is read, and smtp_discard_ehlo_keywords forgets keywords", "[smtp][parser]") {
+  Reply r{250, {"mx.example", "PIPELINING", "CHUNKING", "SIZE 1000", "DSN", "AUTH PLAIN", "STARTTLS"}, ""};
+  Extensions e = parse_ehlo(r);
+  CHECK(e.chunking);
+  discard_keywords(e, {"chunking", "size", "silent-discard", "auth"});
+  CHECK_FALSE(e.chunking);
+  CHECK_FALSE(e.size);
+  CHECK(e.size_limit == 0);
+  CHECK(e.auth.empty());
+  CHECK(e.pipelining);
+  CHECK(e.dsn);
+  CHECK(e.starttls);
+}
+
+TEST_CASE("the BDAT chunk: CRLF lines, no dot-stuffing, no terminator", "[smtp][content]") {
+  CHECK(chunk_stream(".a\nb") == ".a\r\nb\r\n");
+  CHECK(chunk_stream("x\r\n.\r\n") == "x\r\n.\r\n");
+  CHECK(chunk_stream("abcdef\r\n", 4) == "abcd\r\n ef\r\n");
+  CHECK(chunk_stream("") == "");
 }

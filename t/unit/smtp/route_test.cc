@@ -198,3 +198,67 @@ TEST_CASE("smtp_tls_policy_maps values and keys", "[smtp][tls]") {
   CHECK(tls_policy_keys("[Relay.Example.org]:587", "relay.example.org") ==
         std::vector<std::string>{"[relay.example.org]:587", "relay.example.org", ".example.org", ".org"});
 }
+
+TEST_CASE("MX hosts without addresses bounce, or defer when configured", "[smtp][route]") {
+  FakeDns d;
+  d.mx["noaddr.test"] = {{10, "gone1.test"}, {20, "gone2.test"}};
+  Route r = plan(d, hop("noaddr.test"));
+  REQUIRE(r.failure);
+  CHECK(r.failure->dsn == "5.4.4");
+  RouteSettings defer;
+  defer.defer_if_no_mx_address = true;
+  Route rd = plan(d, hop("noaddr.test"), defer);
+  REQUIRE(rd.failure);
+  CHECK(rd.failure->dsn == "4.4.4");
+  CHECK(rd.failure->text == r.failure->text);
+  // Not for a domain without MX records (implicit MX) nor a missing domain.
+  CHECK(plan(d, hop("nowhere.test"), defer).failure->dsn == "5.4.4");
+  d.status[{"plain.test", dns::RrType::mx}] = dns::Status::nodata;
+  CHECK(plan(d, hop("plain.test"), defer).failure->dsn == "5.4.4");
+}
+
+TEST_CASE("smtp_host_lookup: dns, native, or DNS then native", "[smtp][route]") {
+  FakeDns d, native;
+  d.mx["example.test"] = {{10, "mx1.example.test"}, {20, "mx2.example.test"}};
+  d.a["mx1.example.test"] = {"192.0.2.1"};
+  native.a["mx1.example.test"] = {"198.51.100.1"};
+  native.a["mx2.example.test"] = {"198.51.100.2"};
+  auto run = [&](RouteSettings s, const resolve::NextHop& h) {
+    std::mt19937 rng(1);
+    s.myhostname = "me.example";
+    s.ipv6 = false;
+    return plan_route(h, s, [&d](std::string_view n, dns::RrType t) { return d(n, t); }, rng,
+                      [&native](std::string_view n, dns::RrType t) { return native(n, t); });
+  };
+  auto addrs = [](const Route& r) {
+    std::vector<std::string> out;
+    for (const Host& h : r.hosts)
+      for (const dns::Address& a : h.addresses) out.push_back(a.text);
+    return out;
+  };
+  RouteSettings dns_only;
+  CHECK(addrs(run(dns_only, hop("example.test"))) == std::vector<std::string>{"192.0.2.1"});
+  CHECK(native.asked.empty());
+
+  RouteSettings native_only;
+  native_only.dns_hosts = false;
+  native_only.native_hosts = true;
+  CHECK(addrs(run(native_only, hop("example.test"))) == std::vector<std::string>{"198.51.100.1", "198.51.100.2"});
+
+  RouteSettings both;
+  both.native_hosts = true;  // DNS first; native only where DNS knows no address
+  CHECK(addrs(run(both, hop("example.test"))) == std::vector<std::string>{"192.0.2.1", "198.51.100.2"});
+  // A temporary DNS failure is not papered over by the native lookup.
+  d.status[{"mx2.example.test", dns::RrType::a}] = dns::Status::timeout;
+  CHECK(addrs(run(both, hop("example.test"))) == std::vector<std::string>{"192.0.2.1"});
+
+  // DNS disabled: no MX lookup, the host's own native addresses.
+  RouteSettings off;
+  off.mx_lookup = false;
+  off.dns_hosts = false;
+  off.native_hosts = true;
+  d.asked.clear();
+  Route r = run(off, hop("mx2.example.test"));
+  CHECK(d.asked.empty());
+  CHECK(addrs(r) == std::vector<std::string>{"198.51.100.2"});
+}

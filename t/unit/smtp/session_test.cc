@@ -25,6 +25,7 @@ class ScriptedServer final : public Transport {
       : out_(std::move(greeting)), script_(std::move(script)) {}
 
   Result<void> send(std::string_view bytes, Millis) override {
+    if (fail_sends) return make_error(Errc::closed, "reset by peer");
     writes.emplace_back(bytes);
     in_ += bytes;
     for (;;) {
@@ -66,6 +67,7 @@ class ScriptedServer final : public Transport {
   bool tls_active() const override { return false; }
 
   std::vector<std::string> writes, commands, messages;
+  bool fail_sends = false;  // every send() fails as on a reset connection
 
  private:
   std::string answer() {
@@ -194,6 +196,21 @@ TEST_CASE("MAIL refused: every recipient, temporary ones may go elsewhere", "[sm
   CHECK(po[0].status == Status::bounced);
   CHECK(po[0].dsn == "5.1.8");
   CHECK_FALSE(po[0].retry_elsewhere);
+}
+
+TEST_CASE("a refused MAIL whose pipelined DATA got 354 anyway stays in step", "[smtp][session]") {
+  // The server refused MAIL but took RCPT and DATA: an empty message ends
+  // the 354, and RSET finds the session ready, without waiting.
+  ScriptedServer srv("220 mx\r\n", {kEhloPipe, "451 4.3.0 busy\r\n", "250 ok\r\n", "354 go\r\n",
+                                     "554 5.5.1 no transaction\r\n", "250 reset\r\n"});
+  Session s(srv, settings(), "mx[192.0.2.1]");
+  REQUIRE_FALSE(s.open());
+  auto out = s.transaction(tx({"a@x"}));
+  CHECK(out[0].status == Status::deferred);
+  CHECK(out[0].retry_elsewhere);
+  REQUIRE(srv.messages.size() == 1);
+  CHECK(srv.messages[0] == ".\r\n");
+  CHECK(s.reset());
 }
 
 TEST_CASE("DATA-stage results apply to every accepted recipient", "[smtp][session]") {
@@ -332,4 +349,100 @@ TEST_CASE("RSET between transactions, QUIT at the end", "[smtp][session]") {
   CHECK(srv.commands.back() == "QUIT");
   CHECK_FALSE(s.usable());
   CHECK_FALSE(s.reset());
+}
+
+TEST_CASE("a reused session's RSET rides in the pipelined group", "[smtp][session]") {
+  ScriptedServer srv("220 mx\r\n", {kEhloPipe, "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 one\r\n",
+                                    "250 reset\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 two\r\n"});
+  Session s(srv, settings(), "mx[192.0.2.1]");
+  REQUIRE_FALSE(s.open());
+  CHECK(s.transaction(tx({"a@x"}))[0].text == "250 one");
+  Transaction again = tx({"b@x"});
+  again.reset_first = true;
+  const std::size_t writes = srv.writes.size();
+  CHECK(s.transaction(again)[0].text == "250 two");
+  CHECK(srv.writes[writes] == "RSET\r\nMAIL FROM:<from@me.example> SIZE=25\r\nRCPT TO:<b@x>\r\nDATA\r\n");
+  CHECK_FALSE(s.stale());
+  CHECK(s.usable());
+}
+
+TEST_CASE("a reused session that was dropped is stale and decides nothing", "[smtp][session]") {
+  struct Case {
+    const char* what;
+    std::string ehlo;
+    std::string after;  // the server's answer to the first command after EHLO
+    bool fail_sends;
+  };
+  const Case cases[] = {
+      {"pipelined: the connection is gone", kEhloPipe, "CLOSE", false},
+      {"pipelined: the write itself fails", kEhloPipe, "", true},
+      {"pipelined: RSET refused", kEhloPipe, "421 4.4.2 idle too long\r\n", false},
+      {"without pipelining: RSET on its own first", kEhloPlain, "CLOSE", false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    std::deque<std::string> script{c.ehlo};
+    if (!c.after.empty()) script.push_back(c.after);
+    ScriptedServer srv("220 mx\r\n", script);
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    srv.fail_sends = c.fail_sends;
+    Transaction t = tx({"a@x", "b@x"});
+    t.reset_first = true;
+    auto out = s.transaction(t);
+    CHECK(s.stale());
+    CHECK_FALSE(s.usable());
+    for (auto& o : out) CHECK(o.retry_elsewhere);
+    CHECK(srv.messages.empty());
+    if (!c.fail_sends) CHECK(srv.commands.at(1) == "RSET");
+  }
+}
+
+TEST_CASE("CHUNKING: the message goes as one BDAT LAST after the RCPT replies", "[smtp][session]") {
+  const std::string ehlo = "250-mx.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SIZE\r\n";
+  SECTION("accepted") {
+    ScriptedServer srv("220 mx\r\n", {ehlo, "250 ok\r\n", "250 ok\r\n", "550 5.1.1 no\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    CHECK(s.extensions().chunking);
+    Transaction t = tx({"a@x", "b@x"});
+    t.bdat = true;
+    t.data = chunk_stream(".dot\r\nend\r\n");
+    // The scripted server answers lines; BDAT's payload is two lines here,
+    // and the reply to the whole chunk is scripted after them.
+    auto out = s.transaction(t);
+    CHECK(srv.writes[1] == "MAIL FROM:<from@me.example> SIZE=25\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\n");
+    CHECK(srv.writes[2] == "BDAT 11 LAST\r\n.dot\r\nend\r\n");
+    CHECK(out[1].status == Status::bounced);
+  }
+  SECTION("the verdict of the chunk's reply") {
+    ScriptedServer srv("220 mx\r\n", {ehlo, "250 ok\r\n", "250 ok\r\n", "250 2.0.0 queued as B\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x"});
+    t.bdat = true;
+    t.data = "x\r\n";
+    auto out = s.transaction(t);
+    CHECK(out[0].status == Status::sent);
+    CHECK(out[0].text == "250 2.0.0 queued as B");
+    CHECK(srv.commands.back() == "x");
+  }
+  SECTION("rejected chunk, and no recipient: no BDAT at all") {
+    ScriptedServer srv("220 mx\r\n", {ehlo, "250 ok\r\n", "250 ok\r\n", "554 5.7.1 spam\r\n"});
+    Session s(srv, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(s.open());
+    Transaction t = tx({"a@x"});
+    t.bdat = true;
+    t.data = "x\r\n";
+    auto out = s.transaction(t);
+    CHECK(out[0].status == Status::bounced);
+    CHECK(out[0].text == "host mx[192.0.2.1] said: 554 5.7.1 spam (in reply to BDAT command)");
+    ScriptedServer none("220 mx\r\n", {ehlo, "250 ok\r\n", "550 5.1.1 no\r\n"});
+    Session n(none, settings(), "mx[192.0.2.1]");
+    REQUIRE_FALSE(n.open());
+    auto nout = n.transaction(t);
+    CHECK(nout[0].status == Status::bounced);
+    CHECK(none.writes.size() == 2);  // EHLO, the envelope; no BDAT
+    CHECK(n.usable());
+  }
 }
