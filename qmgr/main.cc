@@ -35,6 +35,17 @@
 //     lose it (qmgr/finish.cc);
 //   - the next attempt time is the file's mtime in deferred/, set before
 //     the move, so deferred mail is never lost, at worst tried early.
+//
+// No answer timeout: qmgr waits for a delivery agent's answer as long as
+// the agent takes (qmgr/agents.h). An agent's own limits bound a delivery
+// (smtp: smtp_connect_timeout ... smtp_data_done_timeout per host tried;
+// local: command_time_limit), and their sum is far beyond any fixed wait
+// qmgr could pick: if qmgr gave up first, it would retry a recipient that
+// the agent may still be delivering, a duplicate. A dead agent is seen at
+// once: its connection closes when the process ends (crash, kill -9, or
+// master reaping it), and its job is deferred "4.3.0 delivery agent
+// failed" as an attempt. qmgr_ipc_timeout limits only the silent clients
+// of public/qmgr (wake-ups, flush requests).
 // Not yet:    the deliver protocol has no "whole site failed" flag, so a
 //             job counts as a failed delivery to its destination when every
 //             recipient of it was deferred. lib/service has no "retiring"
@@ -191,7 +202,7 @@ void post_drop(service::Context& ctx) {
                      q->busy.reset();
                  }});
   q->triggers = std::make_unique<qmgr::TriggerServer>(
-      ctx.loop(), [q] { q->scheduler->scan_incoming(); },
+      ctx.loop(), q->settings.ipc_timeout, [q] { q->scheduler->scan_incoming(); },
       [q](const std::string& domain, const std::string& id) { return q->scheduler->flush(domain, id); });
   // Start from the loop, once master has seen us ready.
   q->start_timer = std::make_unique<event::Timer>(ctx.loop(), [q] { q->scheduler->start(); });

@@ -340,6 +340,46 @@ def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_what_was_in_flight(m
     assert "left in active/ by a previous queue manager" in m.inst.log()
 
 
+def agent_pids(inst):
+    out = []
+    for pid in inst.children():
+        try:
+            argv0 = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+            if os.path.basename(argv0) == "test_agent":
+                out.append(pid)
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def test_a_delivery_slower_than_qmgr_ipc_timeout_is_waited_for_not_repeated(mail):
+    m = mail(main={"qmgr_ipc_timeout": "1s"}, slow=4)
+    qid = m.send(["slow-a@example.test", "quick-b@example.test"], subject="slow")
+    m.wait_empty(timeout=30)
+    m.inst.wait_log(f"{qid}: removed")
+    for who in ("slow-a@example.test", "quick-b@example.test"):
+        assert len(m.outcomes(who)) == 1, f"{who} delivered {len(m.outcomes(who))} times"
+    assert not m.outcomes("slow-a@example.test", "deferred")
+    log = m.inst.log()
+    assert "delivery agent" not in log
+    assert "status=deferred" not in log
+
+
+def test_an_agent_that_dies_mid_delivery_defers_its_job_at_once(mail):
+    m = mail(main={"qmgr_ipc_timeout": "300s"}, slow=30)
+    qid = m.send(["slow-a@example.test"], subject="dies")
+    wait_for(lambda: [l for l in m.lines() if l[4] == "begin"], 10, "a delivery in flight")
+    pids = wait_for(lambda: agent_pids(m.inst), 5, "the agent's pid")
+    started = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    m.inst.wait_log(f"{qid}: to=<slow-a@example.test>, relay=none")
+    assert time.monotonic() - started < 10  # not a timer: the closed connection told qmgr
+    log = m.inst.log()
+    assert f"{qid}: transport testagent: delivery agent failed" in log
+    assert "dsn=4.3.0, status=deferred (delivery agent failed)" in log
+
+
 def test_corrupt_file_goes_to_corrupt_and_the_rest_flows(mail):
     m = mail()
     spool = m.inst.dir / "spool"

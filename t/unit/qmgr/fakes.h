@@ -43,7 +43,6 @@ struct FakeAgents : Agents {
   struct Call {
     std::string transport;
     deliver::Request req;
-    std::chrono::milliseconds timeout{0};
     std::function<void(AgentAnswer)> done;
   };
   std::deque<Call> calls;   // not answered yet
@@ -51,9 +50,9 @@ struct FakeAgents : Agents {
   std::set<std::string> unreachable;  // transports that cannot be connected to
 
   void deliver(const std::string& transport, const deliver::Request& req,
-               std::chrono::milliseconds timeout, std::function<void(AgentAnswer)> done) override {
+               std::function<void(AgentAnswer)> done) override {
     ++started;
-    calls.push_back(Call{transport, req, timeout, std::move(done)});
+    calls.push_back(Call{transport, req, std::move(done)});
   }
   // Answers the oldest call: every recipient gets `status` ("sent",
   // "deferred", "bounced"), or the per-address choice of `pick`.
