@@ -207,8 +207,12 @@ void post_drop(service::Context& ctx) {
   // Start from the loop, once master has seen us ready.
   q->start_timer = std::make_unique<event::Timer>(ctx.loop(), [q] { q->scheduler->start(); });
   q->start_timer->start(std::chrono::milliseconds(0));
+  // Every queue_run_delay: due deferred mail, and incoming/ too, so that a
+  // message whose wake-up was lost (qmgr busy restarting, a full socket
+  // backlog) waits at most that long.
   q->run_timer = std::make_unique<event::Timer>(ctx.loop(), [q] {
     q->resolver->refresh();
+    q->scheduler->scan_incoming();
     q->scheduler->scan_deferred();
   });
   q->run_timer->start_periodic(std::chrono::milliseconds(q->settings.queue_run_delay.count() * 1000));

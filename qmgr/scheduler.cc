@@ -149,6 +149,9 @@ std::uint64_t Scheduler::flush(std::string_view domain, std::string_view queue_i
   revive(want);
   if (count > 0) log::info("flush", want.empty() ? "" : cat(" of ", want), ": ", count, " message",
                            count == 1 ? "" : "s", " due now");
+  // As Postfix's postqueue -f: a flush is also a wake-up, so mail sitting in
+  // incoming/ (a lost wake-up) goes now. It is due anyway and not counted.
+  scan_incoming();
   scan_deferred();
   return count;
 }

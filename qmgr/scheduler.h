@@ -94,7 +94,8 @@ class Scheduler {
   void scan_deferred();
   // Makes deferred messages due now: every one (both arguments empty), those
   // with a pending recipient in `domain`, or the one `queue_id`; revives the
-  // matching suspended destinations. Returns how many messages.
+  // matching suspended destinations; and scans incoming/ as a wake-up
+  // does. Returns how many deferred messages were made due.
   std::uint64_t flush(std::string_view domain, std::string_view queue_id);
 
   struct Stats {

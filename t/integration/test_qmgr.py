@@ -18,6 +18,7 @@ import shutil
 import smtplib
 import socket
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -406,6 +407,34 @@ def test_flush_makes_deferred_mail_due_now(mail):
     wait_for(lambda: m.outcomes("deferonce-b@other.test"), 10, "the second one delivered")
     m.wait_empty()
     assert flush(m.inst) == 0
+
+
+def queue_fill(inst, rcpt):
+    """A message put straight into incoming/, with no wake-up for qmgr."""
+    r = subprocess.run([str(BUILD / "t" / "progs" / "queue_fill"), "-c", str(inst.dir), "-q", "incoming",
+                        "-r", rcpt], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()[0]
+
+
+def test_mail_in_incoming_without_a_wakeup_goes_at_the_next_queue_run(mail):
+    m = mail({"queue_run_delay": "2s"}, qmgr_wakeup=300)
+    m.send(["first@example.test"], subject="first")  # qmgr is up and has scanned once
+    wait_for(lambda: m.outcomes("first@example.test"), 10, "the first delivery")
+    qid = queue_fill(m.inst, "lost@example.test")
+    wait_for(lambda: m.outcomes("lost@example.test"), 10, "the delivery of the unannounced file")
+    m.inst.wait_log(f"{qid}: removed")
+
+
+def test_flush_takes_mail_in_incoming_too(mail):
+    m = mail({"queue_run_delay": "1h"}, qmgr_wakeup=300)
+    m.send(["first@example.test"], subject="first")
+    wait_for(lambda: m.outcomes("first@example.test"), 10, "the first delivery")
+    qid = queue_fill(m.inst, "lost@example.test")
+    r = m.inst.posthorn("flush")  # no deferred mail to make due; incoming/ is scanned all the same
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: m.outcomes("lost@example.test"), 10, "the flushed delivery")
+    m.inst.wait_log(f"{qid}: removed")
 
 
 def test_smtp_mail_arrives_without_waiting_for_a_timer(mail):

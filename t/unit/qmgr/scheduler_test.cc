@@ -593,6 +593,21 @@ TEST_CASE("flush makes deferred mail due now: all, by domain, or one message", "
   (void)c;
 }
 
+TEST_CASE("flush also takes mail left in incoming/ by a lost wake-up", "[qmgr][scheduler]") {
+  Rig rig;
+  Scheduler& s = rig.start();
+  CHECK(rig.agents.started == 0);
+  auto id = rig.submit("s@a.example", {"x@one.example"});  // nobody wakes qmgr
+  s.scan_deferred();  // a queue run of deferred/ alone does not see it
+  CHECK(rig.agents.calls.empty());
+  CHECK(s.flush("", "") == 0);  // nothing deferred was made due...
+  REQUIRE(rig.agents.calls.size() == 1);  // ...but incoming/ was looked at
+  CHECK(rig.agents.calls[0].req.queue_id == id.str());
+  rig.agents.answer("sent");
+  CHECK(rig.listed(QueueName::incoming).empty());
+  CHECK(rig.listed(QueueName::active).empty());
+}
+
 TEST_CASE("one delay notice per recipient once delay_warning_time has passed", "[qmgr][scheduler]") {
   Rig rig;
   rig.settings.delay_warning_time = std::chrono::seconds(3600);
