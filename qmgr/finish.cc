@@ -63,6 +63,18 @@ void Scheduler::finish(Message& m) {
   }
   auto bounces = queue::read_reasons(spool_, queue::QueueName::bounce, m.id);
   const bool want_failure = !bounces || !bounces->empty();
+  // Statuses written with Sync::later (close_recipients) reach the disk
+  // before anything but the file's removal: a notice, a deferral.
+  if (m.unsynced && (want_failure || want_success || want_delay || !all_done)) {
+    auto ok = queue::sync_recipients(spool_.file(queue::QueueName::active, m.id));
+    if (!ok) {
+      if (ok.error().code == Errc::not_found)
+        return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
+      log::warn(m.id.str(), ": cannot record delivery status: ", ok.error().detail);
+      return forget(m, "left in active/ for the next start of the queue manager");
+    }
+    m.unsynced = false;
+  }
   bool notices_ok = true;
   if (want_failure || want_success || want_delay) {
     auto full = queue::read_queue_file(spool_.file(queue::QueueName::active, m.id));
@@ -241,8 +253,10 @@ void Scheduler::retire_message(Message& m) {
   if (auto ok = remove_notes(spool_, m.id); !ok)
     log::warn(m.id.str(), ": cannot remove expansion notes: ", ok.error().detail);
   // Not fsynced either (see Scheduler::move): a removal undone by an OS
-  // crash brings back a file whose recipients are all done; it is removed
-  // again, at worst after repeating the notice whose record went with it.
+  // crash brings back the file, with its recipients done, or, when their
+  // last statuses were not synced (m.unsynced, no notice owed), with those
+  // recipients pending: they are delivered again (a duplicate, never a loss;
+  // FORMAT.md). At worst a notice whose record went with it is repeated.
   const std::filesystem::path path = spool_.file(queue::QueueName::active, m.id);
   Result<void> ok;
   if (::unlink(path.c_str()) != 0) ok = sys_error(cat("unlink ", path.string()));

@@ -26,13 +26,17 @@
 //   - an agent's answer is on disk before the recipient can be tried again:
 //     bounce reason (fsynced) before the bounced state, expansion note
 //     (fsynced) before a deferred state of an expanded recipient, status
-//     blocks (fsynced) before the message leaves active/; a delivery whose
+//     blocks (synced) before the message leaves active/ for deferred/ or a
+//     notice is queued; a delivery whose
 //     answer was not recorded leaves its recipient pending, so the next
 //     qmgr, which takes everything in active/ again, repeats exactly it;
 //   - a message is removed only when every recipient is done and every
 //     notice it owes is a complete file in incoming/; a crash between a
 //     notice and the record that it was sent can repeat that notice, never
-//     lose it (qmgr/finish.cc);
+//     lose it (qmgr/finish.cc). The statuses that finish a message owing no
+//     notice are not synced before its removal: an OS crash (not a process
+//     crash) may then bring it back and repeat those deliveries
+//     (lib/queue/FORMAT.md, "Life of a file");
 //   - the next attempt time is the file's mtime in deferred/, set before
 //     the move, so deferred mail is never lost, at worst tried early.
 //
@@ -51,9 +55,9 @@
 //             recipient of it was deferred. lib/service has no "retiring"
 //             query: on reload or stop a busy qmgr keeps scheduling until
 //             master's grace period ends it (safe by the contract above; the
-//             deliveries then in flight are repeated by its successor). Each
-//             answer costs one fsync of the queue file (update_recipients),
-//             which bounds qmgr's rate on slow disks.
+//             deliveries then in flight are repeated by its successor). An
+//             answer that leaves recipients of its message open costs one
+//             fdatasync of the queue file (update_recipients).
 #include <memory>
 #include <optional>
 #include <random>

@@ -224,8 +224,19 @@ void Scheduler::close_recipients(Message& m, Batch& batch) {
       log::warn(m.id.str(), ": cannot write expansion notes: ", ok.error().detail);
   }
   if (batch.updates.empty()) return;
-  auto ok = queue::update_recipients(spool_.file(queue::QueueName::active, m.id), m.qf, batch.updates);
+  // The last statuses of a message whose every recipient is now done are
+  // not synced here: finish() removes the file next, or syncs them before it
+  // does anything else (FORMAT.md, "Life of a file").
+  bool last = m.open_units == 0;
+  for (std::size_t i = 0; last && i < m.qf.env.recipients.size(); ++i) {
+    auto u = std::find_if(batch.updates.rbegin(), batch.updates.rend(),
+                          [i](const queue::RecipientUpdate& x) { return x.index == i; });
+    last = (u != batch.updates.rend() ? u->status : m.qf.env.recipients[i].status).done();
+  }
+  const queue::Sync sync = last ? queue::Sync::later : queue::Sync::now;
+  auto ok = queue::update_recipients(spool_.file(queue::QueueName::active, m.id), m.qf, batch.updates, sync);
   batch.updates.clear();
+  if (ok && last) m.unsynced = true;
   if (ok) return;
   if (ok.error().code == Errc::not_found)
     return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
