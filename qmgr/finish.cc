@@ -61,8 +61,10 @@ void Scheduler::finish(Message& m) {
     }
     want_delay = want_delay && !all_done && delay_warning_due(m.qf.env.arrival_us, now_us, settings_);
   }
-  auto bounces = queue::read_reasons(spool_, queue::QueueName::bounce, m.id);
-  const bool want_failure = !bounces || !bounces->empty();
+  const bool want_failure = m.side_files && [&] {
+    auto bounces = queue::read_reasons(spool_, queue::QueueName::bounce, m.id);
+    return !bounces || !bounces->empty();
+  }();
   // Statuses written with Sync::later (close_recipients) reach the disk
   // before anything but the file's removal: a notice, a deferral.
   if (m.unsynced && (want_failure || want_success || want_delay || !all_done)) {
@@ -247,11 +249,13 @@ Result<queue::QueueId> Scheduler::queue_notice(const Message& m, Result<Notice> 
 }
 
 void Scheduler::retire_message(Message& m) {
-  for (queue::QueueName log : {queue::QueueName::bounce, queue::QueueName::defer})
-    if (auto ok = queue::remove_reasons(spool_, log, m.id); !ok)
-      log::warn(m.id.str(), ": cannot remove ", queue::queue_dir_name(log), " log: ", ok.error().detail);
-  if (auto ok = remove_notes(spool_, m.id); !ok)
-    log::warn(m.id.str(), ": cannot remove expansion notes: ", ok.error().detail);
+  if (m.side_files) {
+    for (queue::QueueName log : {queue::QueueName::bounce, queue::QueueName::defer})
+      if (auto ok = queue::remove_reasons(spool_, log, m.id); !ok)
+        log::warn(m.id.str(), ": cannot remove ", queue::queue_dir_name(log), " log: ", ok.error().detail);
+    if (auto ok = remove_notes(spool_, m.id); !ok)
+      log::warn(m.id.str(), ": cannot remove expansion notes: ", ok.error().detail);
+  }
   // Not fsynced either (see Scheduler::move): a removal undone by an OS
   // crash brings back the file, with its recipients done, or, when their
   // last statuses were not synced (m.unsynced, no notice owed), with those

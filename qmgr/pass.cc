@@ -135,6 +135,7 @@ void Scheduler::record(Message& m, Unit& u, Outcome o, Batch& batch) {
     status = "expired, returned to sender";
   }
   queue::Reason reason{now, u.index, o.dsn, o.relay, u.address, o.text};
+  if (o.kind != Kind::sent) m.side_files = true;
   if (o.kind == Kind::bounced) {
     if (auto ok = queue::append_reason(spool_, queue::QueueName::bounce, m.id, reason, true); !ok) {
       // Without its reason on disk the bounce cannot be recorded: try later.
@@ -218,6 +219,7 @@ void Scheduler::close_recipients(Message& m, Batch& batch) {
   }
   batch.touched.clear();
   if (!notes.empty()) {
+    m.side_files = true;
     if (auto ok = append_notes(spool_, m.id, notes); ok)
       m.notes.insert(m.notes.end(), notes.begin(), notes.end());
     else  // costs a repeated delivery of those destinations, never a lost one
