@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "lib/base/strings.h"
@@ -261,16 +262,18 @@ void Scheduler::retire_message(Message& m) {
   // last statuses were not synced (m.unsynced, no notice owed), with those
   // recipients pending: they are delivered again (a duplicate, never a loss;
   // FORMAT.md). At worst a notice whose record went with it is repeated.
-  const std::filesystem::path path = spool_.file(queue::QueueName::active, m.id);
-  Result<void> ok;
-  if (::unlink(path.c_str()) != 0) ok = sys_error(cat("unlink ", path.string()));
-  if (!ok) {
-    if (ok.error().code == Errc::not_found)
-      return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
-    log::warn(m.id.str(), ": cannot remove the queue file: ", ok.error().detail);
-    return forget(m, "left in active/ for the next start of the queue manager");
-  }
-  log::emit({log::Level::info, "removed", m.id.str(), {}, "removed"});
+  // The unlink runs off the loop (remover.h); the message is ours no more
+  // from here on, and its file, with every recipient done, is taken again by
+  // the next qmgr if this one dies before the unlink.
+  deps_.remover.remove(spool_.file(queue::QueueName::active, m.id), [id = m.id.str()](int error) {
+    if (error == 0)
+      log::emit({log::Level::info, "removed", id, {}, "removed"});
+    else if (error == ENOENT)
+      log::info(id, ": queue file gone from active/ (removed or moved meanwhile); forgotten");
+    else
+      log::warn(id, ": cannot remove the queue file: unlink: ", std::strerror(error),
+                "; left in active/ for the next start of the queue manager");
+  });
   release(m);
 }
 

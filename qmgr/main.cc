@@ -14,6 +14,9 @@
 //             process), may be chrooted to the spool; never needs root.
 // Trusts:     queue files only after lib/queue validated them (damaged ->
 //             corrupt/), agents' answers only per recipient it asked about.
+// Threads:    one event loop; a single worker thread only unlinks finished
+//             queue files (qmgr/remover.h: on a disk with online discard an
+//             unlink waits milliseconds, which would cap the loop's rate).
 //
 // The crash contract (kill -9 at any instant loses nothing; a restart
 // repeats at most the deliveries that were in flight):
@@ -71,6 +74,7 @@
 #include "lib/resolve/resolve.h"
 #include "lib/service/service.h"
 #include "qmgr/agents.h"
+#include "qmgr/remover.h"
 #include "qmgr/scheduler.h"
 #include "qmgr/settings.h"
 #include "qmgr/trigger_server.h"
@@ -174,6 +178,7 @@ struct Qmgr {
   std::unique_ptr<BounceComposer> composer;
   SystemClock clock;
   std::unique_ptr<qmgr::AgentPool> agents;
+  std::unique_ptr<qmgr::Remover> remover;
   std::unique_ptr<qmgr::Scheduler> scheduler;
   std::unique_ptr<qmgr::TriggerServer> triggers;
   std::unique_ptr<event::Timer> start_timer;
@@ -197,9 +202,10 @@ void post_drop(service::Context& ctx) {
   Qmgr* q = state.get();
   if (auto ok = queue::check_one_filesystem(q->spool); !ok) throw std::runtime_error(ok.error().detail);
   q->agents = std::make_unique<qmgr::AgentPool>(ctx.loop(), q->spool);
+  q->remover = std::make_unique<qmgr::Remover>(ctx.loop());
   q->scheduler = std::make_unique<qmgr::Scheduler>(
       q->settings, q->spool,
-      qmgr::Deps{*q->agents, *q->resolver, *q->composer, q->clock, [q, &ctx](bool busy) {
+      qmgr::Deps{*q->agents, *q->resolver, *q->composer, q->clock, *q->remover, [q, &ctx](bool busy) {
                    if (busy)
                      q->busy = ctx.begin_job();
                    else

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,14 @@ class Agents {
   // as its own limits allow (qmgr/main.cc, "No answer timeout").
   virtual void deliver(const std::string& transport, const deliver::Request& req,
                        std::function<void(AgentAnswer)> done) = 0;
+};
+
+// Removes finished queue files (remover.h: off the event loop). `done` runs
+// later, on the loop, with 0 or the errno of unlink(2).
+class FileRemover {
+ public:
+  virtual ~FileRemover() = default;
+  virtual void remove(std::filesystem::path path, std::function<void(int error)> done) = 0;
 };
 
 class RecipientResolver {

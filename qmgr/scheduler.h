@@ -69,6 +69,7 @@ struct Deps {
   RecipientResolver& resolver;
   Composer& composer;
   Clock& clock;
+  FileRemover& remover;
   // Told true while deliveries are in flight and false when none are
   // (main.cc holds a service Job meanwhile, so a retiring qmgr waits for
   // the answers before it exits).

@@ -87,6 +87,17 @@ struct FakeAgents : Agents {
   }
 };
 
+// Removes at once, and reports at once (the real one reports later, from
+// the loop; the scheduler does not tell the difference).
+struct FakeRemover : FileRemover {
+  std::size_t removed = 0;
+  void remove(std::filesystem::path path, std::function<void(int error)> done) override {
+    const int error = ::unlink(path.c_str()) == 0 ? 0 : errno;
+    if (error == 0) ++removed;
+    done(error);
+  }
+};
+
 struct FakeResolver : RecipientResolver {
   std::map<std::string, resolve::Resolution> table;  // exact address -> answer
   std::string transport = "smtp";
@@ -164,6 +175,7 @@ struct Rig {
   Settings settings;
   FakeClock clock;
   FakeAgents agents;
+  FakeRemover remover;
   FakeResolver resolver;
   FakeComposer composer;
   std::vector<bool> busy_changes;
@@ -186,7 +198,7 @@ struct Rig {
   }
   Scheduler& make() {
     sched = std::make_unique<Scheduler>(settings, spool,
-                                        Deps{agents, resolver, composer, clock,
+                                        Deps{agents, resolver, composer, clock, remover,
                                              [this](bool b) { busy_changes.push_back(b); }});
     return *sched;
   }
