@@ -184,6 +184,7 @@ struct Qmgr {
   std::unique_ptr<event::Timer> start_timer;
   std::unique_ptr<event::Timer> run_timer;
   std::optional<service::Job> busy;  // held while deliveries are in flight
+  std::optional<service::Job> removing;  // held while files wait for the remover
 };
 std::unique_ptr<Qmgr> state;
 
@@ -202,7 +203,12 @@ void post_drop(service::Context& ctx) {
   Qmgr* q = state.get();
   if (auto ok = queue::check_one_filesystem(q->spool); !ok) throw std::runtime_error(ok.error().detail);
   q->agents = std::make_unique<qmgr::AgentPool>(ctx.loop(), q->spool);
-  q->remover = std::make_unique<qmgr::Remover>(ctx.loop());
+  q->remover = std::make_unique<qmgr::Remover>(ctx.loop(), [q, &ctx](bool busy) {
+    if (busy)
+      q->removing = ctx.begin_job();
+    else
+      q->removing.reset();
+  });
   q->scheduler = std::make_unique<qmgr::Scheduler>(
       q->settings, q->spool,
       qmgr::Deps{*q->agents, *q->resolver, *q->composer, q->clock, *q->remover, [q, &ctx](bool busy) {

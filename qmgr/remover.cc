@@ -12,7 +12,8 @@
 
 namespace posthorn::qmgr {
 
-Remover::Remover(event::EventBase& loop) : wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+Remover::Remover(event::EventBase& loop, std::function<void(bool busy)> busy)
+    : busy_(std::move(busy)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (wake_.get() < 0) log::panic("eventfd for the queue file remover failed");
   ev_.reset(::event_new(loop.get(), wake_.get(), EV_READ | EV_PERSIST, &Remover::on_ready, this));
   if (!ev_ || ::event_add(ev_.get(), nullptr) != 0) log::panic("event_new failed for the queue file remover");
@@ -30,6 +31,7 @@ Remover::~Remover() {
 
 void Remover::remove(std::filesystem::path path, std::function<void(int error)> done) {
   waiting_.push_back(std::move(done));
+  if (waiting_.size() == 1 && busy_) busy_(true);
   {
     std::lock_guard lock(mu_);
     todo_.push_back(Item{std::move(path), 0});
@@ -74,6 +76,7 @@ void Remover::deliver_results() {
     waiting_.pop_front();
     fn(item.error);
   }
+  if (!done.empty() && waiting_.empty() && busy_) busy_(false);
 }
 
 }  // namespace posthorn::qmgr

@@ -35,8 +35,10 @@ namespace posthorn::qmgr {
 class Remover final : public FileRemover {
  public:
   // Panics when the eventfd or the libevent event cannot be made (out of
-  // resources at start-up).
-  explicit Remover(event::EventBase& loop);
+  // resources at start-up). `busy` is told true when files are handed over
+  // and false when every `done` has run (main.cc holds a service Job
+  // meanwhile, so that a retiring qmgr logs each removal before it exits).
+  Remover(event::EventBase& loop, std::function<void(bool busy)> busy = nullptr);
   ~Remover() override;
   Remover(const Remover&) = delete;
   Remover& operator=(const Remover&) = delete;
@@ -54,6 +56,7 @@ class Remover final : public FileRemover {
   static void on_ready(evutil_socket_t, short, void* arg);
   void deliver_results();
 
+  std::function<void(bool)> busy_;
   Fd wake_;  // eventfd: the worker counts results up, the loop reads them
   Owned<::event, event_free> ev_;
   std::deque<std::function<void(int)>> waiting_;  // loop only: callbacks in order

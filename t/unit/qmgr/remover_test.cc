@@ -23,7 +23,8 @@ std::filesystem::path touch(const std::filesystem::path& p) {
 TEST_CASE("the remover unlinks in order and reports on the loop", "[qmgr][remover]") {
   test::TempDir dir{"remover"};
   event::EventBase loop;
-  qmgr::Remover remover(loop);
+  std::vector<bool> busy;
+  qmgr::Remover remover(loop, [&busy](bool b) { busy.push_back(b); });
   std::vector<std::pair<int, int>> got;  // (file number, error)
   for (int i = 0; i < 50; ++i) {
     auto p = i == 7 ? dir.path() / "missing" : touch(dir.path() / std::to_string(i));
@@ -41,6 +42,7 @@ TEST_CASE("the remover unlinks in order and reports on the loop", "[qmgr][remove
     CHECK_FALSE(std::filesystem::exists(dir.path() / std::to_string(i)));
   }
   CHECK(remover.pending() == 0);
+  CHECK(busy == std::vector<bool>{true, false});
 }
 
 TEST_CASE("a remover that is destroyed first removes what it was given", "[qmgr][remover]") {
