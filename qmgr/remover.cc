@@ -32,11 +32,15 @@ Remover::~Remover() {
 void Remover::remove(std::filesystem::path path, std::function<void(int error)> done) {
   waiting_.push_back(std::move(done));
   if (waiting_.size() == 1 && busy_) busy_(true);
+  bool idle;
   {
     std::lock_guard lock(mu_);
+    idle = todo_.empty();
     todo_.push_back(Item{std::move(path), 0});
   }
-  cv_.notify_one();
+  // A worker with work queued already takes this one too: no wake-up (each
+  // costs a context switch on both sides).
+  if (idle) cv_.notify_one();
 }
 
 // The worker: unlinks in order until stopped with nothing left to do.
@@ -50,10 +54,15 @@ void Remover::work() {
     lock.unlock();
     item.error = ::unlink(item.path.c_str()) == 0 ? 0 : errno;
     lock.lock();
+    const bool first = results_.empty();
     results_.push_back(std::move(item));
-    const std::uint64_t one = 1;
-    // A full counter (never, in practice) still leaves it readable.
-    (void)!::write(wake_.get(), &one, sizeof one);
+    // The loop takes every result at once: only the first since it last
+    // looked needs to wake it. A full counter (never, in practice) still
+    // leaves the eventfd readable.
+    if (first) {
+      const std::uint64_t one = 1;
+      (void)!::write(wake_.get(), &one, sizeof one);
+    }
   }
 }
 
