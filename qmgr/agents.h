@@ -7,6 +7,18 @@
 // spawns agents by connections, up to the service's maxproc, and qmgr keeps
 // at most that many jobs in flight per transport).
 //
+// qmgr waits for the answer as long as it takes: the call ends with the
+// answer or with the end of the connection, which the kernel reports as soon
+// as the agent process is gone (crashed, killed, or reaped by master). An
+// agent bounds its own work (smtp_*_timeout, command_time_limit); qmgr
+// giving up first would retry a delivery that may still be under way.
+//
+// XXX: a connection per job costs qmgr a socket, connect and close (about a
+// quarter of its CPU per message) and the agent an accept and two status
+// reports to master. Reusing idle connections would need master's busy/idle
+// accounting and max_use to count requests rather than connections, and a
+// rule for a request lost on a connection the agent closed while idle.
+//
 // The connect itself is synchronous (UNIX-domain: it does not wait for the
 // agent, only for the listening socket, which master holds open); a failure
 // there is reported as `unreachable`, later, from the loop.
@@ -27,7 +39,7 @@ class AgentPool final : public Agents {
  public:
   AgentPool(event::EventBase& loop, queue::Spool spool) : loop_(loop), spool_(std::move(spool)) {}
   void deliver(const std::string& transport, const deliver::Request& req,
-               std::chrono::milliseconds timeout, std::function<void(AgentAnswer)> done) override;
+               std::function<void(AgentAnswer)> done) override;
   std::size_t open() const { return calls_.size(); }
 
  private:

@@ -129,7 +129,7 @@ bool Scheduler::start_job(Transport& t, Destination& d) {
   ++in_flight_;
   auto sent = req.rcpts;
   deps_.agents.deliver(
-      t.name, req, std::chrono::milliseconds(settings_.ipc_timeout.count() * 1000),
+      t.name, req,
       [this, transport = t.name, nexthop = d.nexthop, job = std::move(job),
        sent = std::move(sent)](AgentAnswer a) mutable {
         on_answer(transport, nexthop, std::move(job), sent, std::move(a));
@@ -161,10 +161,10 @@ void Scheduler::on_answer(const std::string& transport_name, const std::string& 
       for (std::uint32_t u : job.units) record(m, m.units[u], o, batch);
     for (auto& [nh, dest] : t.dests) defer_queued(*dest, o);
   } else if (!a.reply) {
-    const bool timeout = a.reply.error().code == Errc::timeout;
-    log::warn(m.id.str(), ": transport ", t.name, ": ", timeout ? "no answer in time" : "delivery agent failed",
-              ": ", a.reply.error().detail);
-    failure = qmgr_deferral(timeout ? "delivery agent timeout" : "delivery agent not reachable", true);
+    // The agent went away without answering (agents.h): whatever it did is
+    // unknown, so the job is an attempt that failed, tried again later.
+    log::warn(m.id.str(), ": transport ", t.name, ": delivery agent failed: ", a.reply.error().detail);
+    failure = qmgr_deferral("delivery agent failed", true);
     site_failed = true;
     if (!m.gone)
       for (std::uint32_t u : job.units) record(m, m.units[u], failure, batch);

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "lib/base/strings.h"
@@ -61,8 +62,22 @@ void Scheduler::finish(Message& m) {
     }
     want_delay = want_delay && !all_done && delay_warning_due(m.qf.env.arrival_us, now_us, settings_);
   }
-  auto bounces = queue::read_reasons(spool_, queue::QueueName::bounce, m.id);
-  const bool want_failure = !bounces || !bounces->empty();
+  const bool want_failure = m.side_files && [&] {
+    auto bounces = queue::read_reasons(spool_, queue::QueueName::bounce, m.id);
+    return !bounces || !bounces->empty();
+  }();
+  // Statuses written with Sync::later (close_recipients) reach the disk
+  // before anything but the file's removal: a notice, a deferral.
+  if (m.unsynced && (want_failure || want_success || want_delay || !all_done)) {
+    auto ok = queue::sync_recipients(spool_.file(queue::QueueName::active, m.id));
+    if (!ok) {
+      if (ok.error().code == Errc::not_found)
+        return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
+      log::warn(m.id.str(), ": cannot record delivery status: ", ok.error().detail);
+      return forget(m, "left in active/ for the next start of the queue manager");
+    }
+    m.unsynced = false;
+  }
   bool notices_ok = true;
   if (want_failure || want_success || want_delay) {
     auto full = queue::read_queue_file(spool_.file(queue::QueueName::active, m.id));
@@ -235,24 +250,30 @@ Result<queue::QueueId> Scheduler::queue_notice(const Message& m, Result<Notice> 
 }
 
 void Scheduler::retire_message(Message& m) {
-  for (queue::QueueName log : {queue::QueueName::bounce, queue::QueueName::defer})
-    if (auto ok = queue::remove_reasons(spool_, log, m.id); !ok)
-      log::warn(m.id.str(), ": cannot remove ", queue::queue_dir_name(log), " log: ", ok.error().detail);
-  if (auto ok = remove_notes(spool_, m.id); !ok)
-    log::warn(m.id.str(), ": cannot remove expansion notes: ", ok.error().detail);
-  // Not fsynced either (see Scheduler::move): a removal undone by an OS
-  // crash brings back a file whose recipients are all done; it is removed
-  // again, at worst after repeating the notice whose record went with it.
-  const std::filesystem::path path = spool_.file(queue::QueueName::active, m.id);
-  Result<void> ok;
-  if (::unlink(path.c_str()) != 0) ok = sys_error(cat("unlink ", path.string()));
-  if (!ok) {
-    if (ok.error().code == Errc::not_found)
-      return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");
-    log::warn(m.id.str(), ": cannot remove the queue file: ", ok.error().detail);
-    return forget(m, "left in active/ for the next start of the queue manager");
+  if (m.side_files) {
+    for (queue::QueueName log : {queue::QueueName::bounce, queue::QueueName::defer})
+      if (auto ok = queue::remove_reasons(spool_, log, m.id); !ok)
+        log::warn(m.id.str(), ": cannot remove ", queue::queue_dir_name(log), " log: ", ok.error().detail);
+    if (auto ok = remove_notes(spool_, m.id); !ok)
+      log::warn(m.id.str(), ": cannot remove expansion notes: ", ok.error().detail);
   }
-  log::emit({log::Level::info, "removed", m.id.str(), {}, "removed"});
+  // Not fsynced either (see Scheduler::move): a removal undone by an OS
+  // crash brings back the file, with its recipients done, or, when their
+  // last statuses were not synced (m.unsynced, no notice owed), with those
+  // recipients pending: they are delivered again (a duplicate, never a loss;
+  // FORMAT.md). At worst a notice whose record went with it is repeated.
+  // The unlink runs off the loop (remover.h); the message is ours no more
+  // from here on, and its file, with every recipient done, is taken again by
+  // the next qmgr if this one dies before the unlink.
+  deps_.remover.remove(spool_.file(queue::QueueName::active, m.id), [id = m.id.str()](int error) {
+    if (error == 0)
+      log::emit({log::Level::info, "removed", id, {}, "removed"});
+    else if (error == ENOENT)
+      log::info(id, ": queue file gone from active/ (removed or moved meanwhile); forgotten");
+    else
+      log::warn(id, ": cannot remove the queue file: unlink: ", std::strerror(error),
+                "; left in active/ for the next start of the queue manager");
+  });
   release(m);
 }
 

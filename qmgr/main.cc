@@ -14,6 +14,9 @@
 //             process), may be chrooted to the spool; never needs root.
 // Trusts:     queue files only after lib/queue validated them (damaged ->
 //             corrupt/), agents' answers only per recipient it asked about.
+// Threads:    one event loop; a single worker thread only unlinks finished
+//             queue files (qmgr/remover.h: on a disk with online discard an
+//             unlink waits milliseconds, which would cap the loop's rate).
 //
 // The crash contract (kill -9 at any instant loses nothing; a restart
 // repeats at most the deliveries that were in flight):
@@ -26,23 +29,38 @@
 //   - an agent's answer is on disk before the recipient can be tried again:
 //     bounce reason (fsynced) before the bounced state, expansion note
 //     (fsynced) before a deferred state of an expanded recipient, status
-//     blocks (fsynced) before the message leaves active/; a delivery whose
+//     blocks (synced) before the message leaves active/ for deferred/ or a
+//     notice is queued; a delivery whose
 //     answer was not recorded leaves its recipient pending, so the next
 //     qmgr, which takes everything in active/ again, repeats exactly it;
 //   - a message is removed only when every recipient is done and every
 //     notice it owes is a complete file in incoming/; a crash between a
 //     notice and the record that it was sent can repeat that notice, never
-//     lose it (qmgr/finish.cc);
+//     lose it (qmgr/finish.cc). The statuses that finish a message owing no
+//     notice are not synced before its removal: an OS crash (not a process
+//     crash) may then bring it back and repeat those deliveries
+//     (lib/queue/FORMAT.md, "Life of a file");
 //   - the next attempt time is the file's mtime in deferred/, set before
 //     the move, so deferred mail is never lost, at worst tried early.
+//
+// No answer timeout: qmgr waits for a delivery agent's answer as long as
+// the agent takes (qmgr/agents.h). An agent's own limits bound a delivery
+// (smtp: smtp_connect_timeout ... smtp_data_done_timeout per host tried;
+// local: command_time_limit), and their sum is far beyond any fixed wait
+// qmgr could pick: if qmgr gave up first, it would retry a recipient that
+// the agent may still be delivering, a duplicate. A dead agent is seen at
+// once: its connection closes when the process ends (crash, kill -9, or
+// master reaping it), and its job is deferred "4.3.0 delivery agent
+// failed" as an attempt. qmgr_ipc_timeout limits only the silent clients
+// of public/qmgr (wake-ups, flush requests).
 // Not yet:    the deliver protocol has no "whole site failed" flag, so a
 //             job counts as a failed delivery to its destination when every
 //             recipient of it was deferred. lib/service has no "retiring"
 //             query: on reload or stop a busy qmgr keeps scheduling until
 //             master's grace period ends it (safe by the contract above; the
-//             deliveries then in flight are repeated by its successor). Each
-//             answer costs one fsync of the queue file (update_recipients),
-//             which bounds qmgr's rate on slow disks.
+//             deliveries then in flight are repeated by its successor). An
+//             answer that leaves recipients of its message open costs one
+//             fdatasync of the queue file (update_recipients).
 #include <memory>
 #include <optional>
 #include <random>
@@ -56,6 +74,7 @@
 #include "lib/resolve/resolve.h"
 #include "lib/service/service.h"
 #include "qmgr/agents.h"
+#include "qmgr/remover.h"
 #include "qmgr/scheduler.h"
 #include "qmgr/settings.h"
 #include "qmgr/trigger_server.h"
@@ -159,11 +178,13 @@ struct Qmgr {
   std::unique_ptr<BounceComposer> composer;
   SystemClock clock;
   std::unique_ptr<qmgr::AgentPool> agents;
+  std::unique_ptr<qmgr::Remover> remover;
   std::unique_ptr<qmgr::Scheduler> scheduler;
   std::unique_ptr<qmgr::TriggerServer> triggers;
   std::unique_ptr<event::Timer> start_timer;
   std::unique_ptr<event::Timer> run_timer;
   std::optional<service::Job> busy;  // held while deliveries are in flight
+  std::optional<service::Job> removing;  // held while files wait for the remover
 };
 std::unique_ptr<Qmgr> state;
 
@@ -182,22 +203,32 @@ void post_drop(service::Context& ctx) {
   Qmgr* q = state.get();
   if (auto ok = queue::check_one_filesystem(q->spool); !ok) throw std::runtime_error(ok.error().detail);
   q->agents = std::make_unique<qmgr::AgentPool>(ctx.loop(), q->spool);
+  q->remover = std::make_unique<qmgr::Remover>(ctx.loop(), [q, &ctx](bool busy) {
+    if (busy)
+      q->removing = ctx.begin_job();
+    else
+      q->removing.reset();
+  });
   q->scheduler = std::make_unique<qmgr::Scheduler>(
       q->settings, q->spool,
-      qmgr::Deps{*q->agents, *q->resolver, *q->composer, q->clock, [q, &ctx](bool busy) {
+      qmgr::Deps{*q->agents, *q->resolver, *q->composer, q->clock, *q->remover, [q, &ctx](bool busy) {
                    if (busy)
                      q->busy = ctx.begin_job();
                    else
                      q->busy.reset();
                  }});
   q->triggers = std::make_unique<qmgr::TriggerServer>(
-      ctx.loop(), [q] { q->scheduler->scan_incoming(); },
+      ctx.loop(), q->settings.ipc_timeout, [q] { q->scheduler->scan_incoming(); },
       [q](const std::string& domain, const std::string& id) { return q->scheduler->flush(domain, id); });
   // Start from the loop, once master has seen us ready.
   q->start_timer = std::make_unique<event::Timer>(ctx.loop(), [q] { q->scheduler->start(); });
   q->start_timer->start(std::chrono::milliseconds(0));
+  // Every queue_run_delay: due deferred mail, and incoming/ too, so that a
+  // message whose wake-up was lost (qmgr busy restarting, a full socket
+  // backlog) waits at most that long.
   q->run_timer = std::make_unique<event::Timer>(ctx.loop(), [q] {
     q->resolver->refresh();
+    q->scheduler->scan_incoming();
     q->scheduler->scan_deferred();
   });
   q->run_timer->start_periodic(std::chrono::milliseconds(q->settings.queue_run_delay.count() * 1000));

@@ -135,6 +135,7 @@ void Scheduler::record(Message& m, Unit& u, Outcome o, Batch& batch) {
     status = "expired, returned to sender";
   }
   queue::Reason reason{now, u.index, o.dsn, o.relay, u.address, o.text};
+  if (o.kind != Kind::sent) m.side_files = true;
   if (o.kind == Kind::bounced) {
     if (auto ok = queue::append_reason(spool_, queue::QueueName::bounce, m.id, reason, true); !ok) {
       // Without its reason on disk the bounce cannot be recorded: try later.
@@ -218,14 +219,26 @@ void Scheduler::close_recipients(Message& m, Batch& batch) {
   }
   batch.touched.clear();
   if (!notes.empty()) {
+    m.side_files = true;
     if (auto ok = append_notes(spool_, m.id, notes); ok)
       m.notes.insert(m.notes.end(), notes.begin(), notes.end());
     else  // costs a repeated delivery of those destinations, never a lost one
       log::warn(m.id.str(), ": cannot write expansion notes: ", ok.error().detail);
   }
   if (batch.updates.empty()) return;
-  auto ok = queue::update_recipients(spool_.file(queue::QueueName::active, m.id), m.qf, batch.updates);
+  // The last statuses of a message whose every recipient is now done are
+  // not synced here: finish() removes the file next, or syncs them before it
+  // does anything else (FORMAT.md, "Life of a file").
+  bool last = m.open_units == 0;
+  for (std::size_t i = 0; last && i < m.qf.env.recipients.size(); ++i) {
+    auto u = std::find_if(batch.updates.rbegin(), batch.updates.rend(),
+                          [i](const queue::RecipientUpdate& x) { return x.index == i; });
+    last = (u != batch.updates.rend() ? u->status : m.qf.env.recipients[i].status).done();
+  }
+  const queue::Sync sync = last ? queue::Sync::later : queue::Sync::now;
+  auto ok = queue::update_recipients(spool_.file(queue::QueueName::active, m.id), m.qf, batch.updates, sync);
   batch.updates.clear();
+  if (ok && last) m.unsynced = true;
   if (ok) return;
   if (ok.error().code == Errc::not_found)
     return forget(m, "queue file gone from active/ (removed or moved meanwhile); forgotten");

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -30,10 +31,20 @@ class Agents {
  public:
   virtual ~Agents() = default;
   // Sends `req` to the delivery agent of `transport` and runs `done` exactly
-  // once, always later from the event loop (never inside deliver()), after
-  // at most `timeout`.
+  // once, always later from the event loop (never inside deliver()): with
+  // the agent's answer, or with an error when the connection ends without
+  // one (the agent died). There is no time limit: an agent may take as long
+  // as its own limits allow (qmgr/main.cc, "No answer timeout").
   virtual void deliver(const std::string& transport, const deliver::Request& req,
-                       std::chrono::milliseconds timeout, std::function<void(AgentAnswer)> done) = 0;
+                       std::function<void(AgentAnswer)> done) = 0;
+};
+
+// Removes finished queue files (remover.h: off the event loop). `done` runs
+// later, on the loop, with 0 or the errno of unlink(2).
+class FileRemover {
+ public:
+  virtual ~FileRemover() = default;
+  virtual void remove(std::filesystem::path path, std::function<void(int error)> done) = 0;
 };
 
 class RecipientResolver {

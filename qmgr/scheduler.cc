@@ -149,6 +149,9 @@ std::uint64_t Scheduler::flush(std::string_view domain, std::string_view queue_i
   revive(want);
   if (count > 0) log::info("flush", want.empty() ? "" : cat(" of ", want), ": ", count, " message",
                            count == 1 ? "" : "s", " due now");
+  // As Postfix's postqueue -f: a flush is also a wake-up, so mail sitting in
+  // incoming/ (a lost wake-up) goes now. It is due anyway and not counted.
+  scan_incoming();
   scan_deferred();
   return count;
 }
@@ -222,12 +225,22 @@ void Scheduler::admit(const queue::QueueId& id, queue::QueueName from) {
   m->force = force;
   m->expired = expired(m->qf.env.arrival_us, m->qf.env.sender, m->active_us, settings_);
   m->rcpts.resize(m->qf.env.recipients.size());
-  for (const queue::Recipient& r : m->qf.env.recipients)
+  // New mail has no side files yet (reasons and notes are written only with
+  // a deferred or bounced state, and a queue ID is never reused): looking
+  // for them, and removing them at the end, would cost three failed system
+  // calls per message.
+  bool fresh = from == queue::QueueName::incoming;
+  for (const queue::Recipient& r : m->qf.env.recipients) {
     if (!r.status.done()) ++m->counted;
-  if (auto notes = read_notes(spool_, id))
-    m->notes = std::move(*notes);
-  else
-    log::warn(id.str(), ": cannot read expansion notes: ", notes.error().detail);
+    fresh &= r.status.state == queue::RcptState::pending && r.status.attempts == 0;
+  }
+  m->side_files = !fresh;
+  if (m->side_files) {
+    if (auto notes = read_notes(spool_, id))
+      m->notes = std::move(*notes);
+    else
+      log::warn(id.str(), ": cannot read expansion notes: ", notes.error().detail);
+  }
   recipients_ += m->counted;
   messages_.emplace(id, m);
   log::emit({log::Level::info, "queue_active", id.str(),

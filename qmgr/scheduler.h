@@ -69,6 +69,7 @@ struct Deps {
   RecipientResolver& resolver;
   Composer& composer;
   Clock& clock;
+  FileRemover& remover;
   // Told true while deliveries are in flight and false when none are
   // (main.cc holds a service Job meanwhile, so a retiring qmgr waits for
   // the answers before it exits).
@@ -94,7 +95,8 @@ class Scheduler {
   void scan_deferred();
   // Makes deferred messages due now: every one (both arguments empty), those
   // with a pending recipient in `domain`, or the one `queue_id`; revives the
-  // matching suspended destinations. Returns how many messages.
+  // matching suspended destinations; and scans incoming/ as a wake-up
+  // does. Returns how many deferred messages were made due.
   std::uint64_t flush(std::string_view domain, std::string_view queue_id);
 
   struct Stats {

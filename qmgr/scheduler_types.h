@@ -53,6 +53,8 @@ struct Scheduler::Message {
   bool force = false;              // flushed: every pending recipient is due
   bool gone = false;               // forgotten; answers are ignored
   bool released = false;
+  bool unsynced = false;           // status blocks written with Sync::later (finish.cc)
+  bool side_files = true;          // may have defer/, bounce/ or notes files (admit())
   std::size_t open_units = 0;      // queued or in flight
   std::size_t counted = 0;         // recipients counted in Scheduler::recipients_
   std::vector<Unit> units;

@@ -31,7 +31,7 @@ struct TransportLimits {
 struct Settings {
   std::size_t message_active_limit = 20000;    // messages in memory
   std::size_t message_recipient_limit = 20000; // recipients in memory (see scheduler.h)
-  std::chrono::seconds ipc_timeout{60};
+  std::chrono::seconds ipc_timeout{60};         // a silent client of public/qmgr; never a delivery
   std::chrono::seconds min_backoff{300};
   std::chrono::seconds max_backoff{4000};
   std::chrono::seconds queue_run_delay{300};

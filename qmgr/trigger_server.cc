@@ -8,17 +8,18 @@
 namespace posthorn::qmgr {
 namespace {
 
-ipc::ServerOptions options() {
+ipc::ServerOptions options(std::chrono::seconds idle_timeout) {
   ipc::ServerOptions o{queue::kQmgrProtocol};
   o.max_frame = 64 * 1024;  // a flush request is tiny
-  o.idle_timeout = std::chrono::seconds(60);
+  o.idle_timeout = idle_timeout;
   return o;
 }
 
 }  // namespace
 
-TriggerServer::TriggerServer(event::EventBase& loop, WakeupFn wakeup, FlushFn flush)
-    : server_(loop, options()) {
+TriggerServer::TriggerServer(event::EventBase& loop, std::chrono::seconds idle_timeout, WakeupFn wakeup,
+                             FlushFn flush)
+    : server_(loop, options(idle_timeout)) {
   server_.handle<queue::Wakeup>([wakeup = std::move(wakeup)](queue::Wakeup, ipc::Replier r) {
     if (r.wants_reply()) r.fail(Errc::protocol, "wakeup is a notice");
     wakeup();

@@ -5,10 +5,11 @@
 //   wakeup (notice)          -> on_wakeup(): scan incoming/
 //   flush {domain, queue_id} -> on_flush() -> flushed {count}
 // Anything else gets lib/ipc's error answers; a framing error closes that
-// connection only. Each connection holds the service Job it came with until
+// connection only, and one that stays silent for qmgr_ipc_timeout is closed. Each connection holds the service Job it came with until
 // it closes, so a retiring qmgr answers what it was asked before it exits.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,7 +24,7 @@ class TriggerServer {
  public:
   using WakeupFn = std::function<void()>;
   using FlushFn = std::function<std::uint64_t(const std::string& domain, const std::string& queue_id)>;
-  TriggerServer(event::EventBase& loop, WakeupFn wakeup, FlushFn flush);
+  TriggerServer(event::EventBase& loop, std::chrono::seconds idle_timeout, WakeupFn wakeup, FlushFn flush);
   void adopt(Fd fd, service::Job job);
   std::size_t connections() const { return server_.connections(); }
 

@@ -155,7 +155,7 @@ constexpr Param kParams[] = {
   {"qmgr_message_active_limit", T::count, "20000", kPositive, "Most messages in the active queue.", {}},
   {"qmgr_message_recipient_limit", T::count, "20000", kPositive, "Most recipients held in memory by qmgr.", {}},
   {"qmgr_message_recipient_minimum", T::count, "10", kPositive, "Fewest recipients of one message held in memory.", {}},
-  {"qmgr_ipc_timeout", T::time, "60s", kPositive, "Longest wait of qmgr for a delivery agent.", {}},
+  {"qmgr_ipc_timeout", T::time, "60s", kPositive, "Longest silence of a client of qmgr (wake-up, flush); agents are waited for.", {}},
   {"qmgr_daemon_timeout", T::time, "1000s", kPositive, "Longest time qmgr spends on one task.", {}},
   {"minimal_backoff_time", T::time, "300s", kPositive, "Shortest wait before a deferred message is tried again.", {}},
   {"maximal_backoff_time", T::time, "4000s", kPositive, "Longest wait before a deferred message is tried again.", {}},

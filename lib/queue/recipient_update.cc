@@ -46,7 +46,7 @@ Result<void> pwrite_all(int fd, const std::filesystem::path& path, const char* d
 }  // namespace
 
 Result<void> update_recipients(const std::filesystem::path& path, QueueFile& qf,
-                               const std::vector<RecipientUpdate>& updates) {
+                               const std::vector<RecipientUpdate>& updates, Sync sync) {
   for (const RecipientUpdate& u : updates) {
     if (u.index >= qf.env.recipients.size())
       return make_error(Errc::invalid, cat("recipient index ", u.index, " out of range"));
@@ -66,8 +66,15 @@ Result<void> update_recipients(const std::filesystem::path& path, QueueFile& qf,
     auto block = encode_status(u.status);
     if (auto ok = pwrite_all(fd->get(), path, block.data(), block.size(), at); !ok) return ok;
   }
-  if (::fsync(fd->get()) != 0) return sys_error(cat("fsync ", path.string()));
+  if (sync == Sync::now && ::fdatasync(fd->get()) != 0) return sys_error(cat("fdatasync ", path.string()));
   for (const RecipientUpdate& u : updates) qf.env.recipients[u.index].status = u.status;
+  return {};
+}
+
+Result<void> sync_recipients(const std::filesystem::path& path) {
+  auto fd = open_file(path, O_RDWR);
+  if (!fd) return std::move(fd).error();
+  if (::fdatasync(fd->get()) != 0) return sys_error(cat("fdatasync ", path.string()));
   return {};
 }
 

@@ -18,6 +18,7 @@ import shutil
 import smtplib
 import socket
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -340,6 +341,46 @@ def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_what_was_in_flight(m
     assert "left in active/ by a previous queue manager" in m.inst.log()
 
 
+def agent_pids(inst):
+    out = []
+    for pid in inst.children():
+        try:
+            argv0 = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+            if os.path.basename(argv0) == "test_agent":
+                out.append(pid)
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def test_a_delivery_slower_than_qmgr_ipc_timeout_is_waited_for_not_repeated(mail):
+    m = mail(main={"qmgr_ipc_timeout": "1s"}, slow=4)
+    qid = m.send(["slow-a@example.test", "quick-b@example.test"], subject="slow")
+    m.wait_empty(timeout=30)
+    m.inst.wait_log(f"{qid}: removed")
+    for who in ("slow-a@example.test", "quick-b@example.test"):
+        assert len(m.outcomes(who)) == 1, f"{who} delivered {len(m.outcomes(who))} times"
+    assert not m.outcomes("slow-a@example.test", "deferred")
+    log = m.inst.log()
+    assert "delivery agent" not in log
+    assert "status=deferred" not in log
+
+
+def test_an_agent_that_dies_mid_delivery_defers_its_job_at_once(mail):
+    m = mail(main={"qmgr_ipc_timeout": "300s"}, slow=30)
+    qid = m.send(["slow-a@example.test"], subject="dies")
+    wait_for(lambda: [l for l in m.lines() if l[4] == "begin"], 10, "a delivery in flight")
+    pids = wait_for(lambda: agent_pids(m.inst), 5, "the agent's pid")
+    started = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    m.inst.wait_log(f"{qid}: to=<slow-a@example.test>, relay=none")
+    assert time.monotonic() - started < 10  # not a timer: the closed connection told qmgr
+    log = m.inst.log()
+    assert f"{qid}: transport testagent: delivery agent failed" in log
+    assert "dsn=4.3.0, status=deferred (delivery agent failed)" in log
+
+
 def test_corrupt_file_goes_to_corrupt_and_the_rest_flows(mail):
     m = mail()
     spool = m.inst.dir / "spool"
@@ -366,6 +407,34 @@ def test_flush_makes_deferred_mail_due_now(mail):
     wait_for(lambda: m.outcomes("deferonce-b@other.test"), 10, "the second one delivered")
     m.wait_empty()
     assert flush(m.inst) == 0
+
+
+def queue_fill(inst, rcpt):
+    """A message put straight into incoming/, with no wake-up for qmgr."""
+    r = subprocess.run([str(BUILD / "t" / "progs" / "queue_fill"), "-c", str(inst.dir), "-q", "incoming",
+                        "-r", rcpt], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()[0]
+
+
+def test_mail_in_incoming_without_a_wakeup_goes_at_the_next_queue_run(mail):
+    m = mail({"queue_run_delay": "2s"}, qmgr_wakeup=300)
+    m.send(["first@example.test"], subject="first")  # qmgr is up and has scanned once
+    wait_for(lambda: m.outcomes("first@example.test"), 10, "the first delivery")
+    qid = queue_fill(m.inst, "lost@example.test")
+    wait_for(lambda: m.outcomes("lost@example.test"), 10, "the delivery of the unannounced file")
+    m.inst.wait_log(f"{qid}: removed")
+
+
+def test_flush_takes_mail_in_incoming_too(mail):
+    m = mail({"queue_run_delay": "1h"}, qmgr_wakeup=300)
+    m.send(["first@example.test"], subject="first")
+    wait_for(lambda: m.outcomes("first@example.test"), 10, "the first delivery")
+    qid = queue_fill(m.inst, "lost@example.test")
+    r = m.inst.posthorn("flush")  # no deferred mail to make due; incoming/ is scanned all the same
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: m.outcomes("lost@example.test"), 10, "the flushed delivery")
+    m.inst.wait_log(f"{qid}: removed")
 
 
 def test_smtp_mail_arrives_without_waiting_for_a_timer(mail):

@@ -43,7 +43,6 @@ struct FakeAgents : Agents {
   struct Call {
     std::string transport;
     deliver::Request req;
-    std::chrono::milliseconds timeout{0};
     std::function<void(AgentAnswer)> done;
   };
   std::deque<Call> calls;   // not answered yet
@@ -51,9 +50,9 @@ struct FakeAgents : Agents {
   std::set<std::string> unreachable;  // transports that cannot be connected to
 
   void deliver(const std::string& transport, const deliver::Request& req,
-               std::chrono::milliseconds timeout, std::function<void(AgentAnswer)> done) override {
+               std::function<void(AgentAnswer)> done) override {
     ++started;
-    calls.push_back(Call{transport, req, timeout, std::move(done)});
+    calls.push_back(Call{transport, req, std::move(done)});
   }
   // Answers the oldest call: every recipient gets `status` ("sent",
   // "deferred", "bounced"), or the per-address choice of `pick`.
@@ -85,6 +84,17 @@ struct FakeAgents : Agents {
   }
   void answer_all(const std::string& status = "sent") {
     while (!calls.empty()) answer(status);
+  }
+};
+
+// Removes at once, and reports at once (the real one reports later, from
+// the loop; the scheduler does not tell the difference).
+struct FakeRemover : FileRemover {
+  std::size_t removed = 0;
+  void remove(std::filesystem::path path, std::function<void(int error)> done) override {
+    const int error = ::unlink(path.c_str()) == 0 ? 0 : errno;
+    if (error == 0) ++removed;
+    done(error);
   }
 };
 
@@ -165,6 +175,7 @@ struct Rig {
   Settings settings;
   FakeClock clock;
   FakeAgents agents;
+  FakeRemover remover;
   FakeResolver resolver;
   FakeComposer composer;
   std::vector<bool> busy_changes;
@@ -187,7 +198,7 @@ struct Rig {
   }
   Scheduler& make() {
     sched = std::make_unique<Scheduler>(settings, spool,
-                                        Deps{agents, resolver, composer, clock,
+                                        Deps{agents, resolver, composer, clock, remover,
                                              [this](bool b) { busy_changes.push_back(b); }});
     return *sched;
   }

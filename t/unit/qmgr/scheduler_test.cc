@@ -55,7 +55,6 @@ TEST_CASE("a message is delivered, recorded and removed", "[qmgr][scheduler]") {
   CHECK(first.rcpts[0].index == 0);
   CHECK(first.rcpts[1].address == "carol@b.example");
   CHECK(rig.agents.calls[1].req.rcpts[0].index == 2);
-  CHECK(rig.agents.calls[0].timeout == std::chrono::seconds(60));
   CHECK(s.stats().in_flight == 2);
   CHECK(rig.busy_changes == std::vector<bool>{true});
 
@@ -346,17 +345,43 @@ TEST_CASE("an unreachable agent defers its jobs 4.3.0 and pauses the transport",
   CHECK(rig.in(QueueName::deferred, id3));
 }
 
-TEST_CASE("an agent that times out or dies defers the job as an attempt", "[qmgr][scheduler]") {
+TEST_CASE("an agent that dies without answering defers the job as an attempt", "[qmgr][scheduler]") {
   Rig rig;
   auto id = rig.submit("s@a.example", {"r@b.example"});
   rig.start();
-  rig.agents.fail(Errc::timeout);
+  rig.agents.fail(Errc::closed);
   auto qf = rig.read(QueueName::deferred, id);
   CHECK(qf.env.recipients[0].status.attempts == 1);
   auto reasons = queue::read_reasons(rig.spool, QueueName::defer, id);
   REQUIRE(reasons);
-  CHECK(reasons->back().text == "delivery agent timeout");
+  CHECK(reasons->back().text == "delivery agent failed");
   CHECK(rig.log_text().find(id.str() + ": to=<r@b.example>, relay=none") != std::string::npos);
+  CHECK(rig.log_text().find("dsn=4.3.0, status=deferred (delivery agent failed)") != std::string::npos);
+}
+
+TEST_CASE("a slow agent is waited for: no second attempt while the first is under way",
+          "[qmgr][scheduler]") {
+  Rig rig;
+  rig.settings.ipc_timeout = std::chrono::seconds(60);
+  rig.settings.queue_run_delay = std::chrono::seconds(1);
+  auto id = rig.submit("s@a.example", {"r@b.example"});
+  Scheduler& s = rig.start();
+  REQUIRE(rig.agents.calls.size() == 1);
+  // Ten minutes (an smtp agent's smtp_data_done_timeout) pass with queue
+  // runs and wake-ups meanwhile: the recipient stays in flight.
+  for (int i = 0; i < 10; ++i) {
+    rig.clock.advance(60);
+    s.scan_incoming();
+    s.scan_deferred();
+  }
+  CHECK(rig.agents.started == 1);
+  CHECK(rig.in(QueueName::active, id));
+  CHECK(s.stats().in_flight == 1);
+  rig.agents.answer("sent");
+  CHECK(rig.agents.started == 1);
+  CHECK(rig.listed(QueueName::active).empty());
+  CHECK(rig.listed(QueueName::deferred).empty());
+  CHECK(rig.log_text().find("status=deferred") == std::string::npos);
 }
 
 TEST_CASE("answers that do not fit the request are protocol errors, per recipient", "[qmgr][scheduler]") {
@@ -566,6 +591,21 @@ TEST_CASE("flush makes deferred mail due now: all, by domain, or one message", "
   rig.agents.answer("sent");
   CHECK(rig.listed(QueueName::deferred).empty());
   (void)c;
+}
+
+TEST_CASE("flush also takes mail left in incoming/ by a lost wake-up", "[qmgr][scheduler]") {
+  Rig rig;
+  Scheduler& s = rig.start();
+  CHECK(rig.agents.started == 0);
+  auto id = rig.submit("s@a.example", {"x@one.example"});  // nobody wakes qmgr
+  s.scan_deferred();  // a queue run of deferred/ alone does not see it
+  CHECK(rig.agents.calls.empty());
+  CHECK(s.flush("", "") == 0);  // nothing deferred was made due...
+  REQUIRE(rig.agents.calls.size() == 1);  // ...but incoming/ was looked at
+  CHECK(rig.agents.calls[0].req.queue_id == id.str());
+  rig.agents.answer("sent");
+  CHECK(rig.listed(QueueName::incoming).empty());
+  CHECK(rig.listed(QueueName::active).empty());
 }
 
 TEST_CASE("one delay notice per recipient once delay_warning_time has passed", "[qmgr][scheduler]") {

@@ -79,6 +79,25 @@ TEST_CASE("marking recipients done survives re-reading", "[queue][reader]") {
   CHECK(remove_queue_file(f.spool, QueueName::incoming, f.id).error().code == Errc::not_found);
 }
 
+TEST_CASE("updates synced later are written at once and synced on request", "[queue][reader]") {
+  Fixture f;
+  auto qf = read_queue_file(f.path);
+  REQUIRE(qf);
+  const RecipientStatus done{RcptState::delivered, 0, 1, 1763805700, 0};
+  REQUIRE(update_recipients(f.path, *qf, {{0, done}, {1, done}, {2, done}}, Sync::later));
+  CHECK(qf->all_done());
+  auto again = read_queue_file(f.path);  // in the file (the page cache) already
+  REQUIRE(again);
+  CHECK(again->all_done());
+  CHECK(again->env.recipients[2].status == done);
+  CHECK(sync_recipients(f.path));
+  CHECK(sync_recipients(f.dir.path() / "gone").error().code == Errc::not_found);
+  // The checks of an immediate update apply all the same.
+  QueueFile other = *qf;
+  other.file_size += 1;
+  CHECK(update_recipients(f.path, other, {{0, done}}, Sync::later).error().code == Errc::corrupt);
+}
+
 TEST_CASE("in-place updates refuse bad input and the wrong file", "[queue][reader]") {
   Fixture f;
   auto qf = read_queue_file(f.path);
