@@ -62,5 +62,9 @@ int main(int argc, char** argv) {
   p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  p.on_exit = [](service::Context&) {
+    server.reset();
+    opened.reset();
+  };
   return service::run(p, argc, argv);
 }

@@ -95,5 +95,6 @@ int main(int argc, char** argv) {
   p.name = "local";
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  p.on_exit = [](service::Context&) { daemon_state.reset(); };
   return service::run(p, argc, argv);
 }

@@ -83,5 +83,6 @@ int main(int argc, char** argv) {
   p.post_drop = post_drop;
   p.on_accept = on_accept;
   p.on_wakeup = [](service::Context&) { request_scan(); };
+  p.on_exit = [](service::Context&) { state.reset(); };
   return service::run(p, argc, argv);
 }

@@ -157,5 +157,6 @@ int main(int argc, char** argv) {
   p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  p.on_exit = [](service::Context&) { daemon_state.reset(); };
   return service::run(p, argc, argv);
 }

@@ -153,6 +153,7 @@ int Runtime::serve() {
   became_idle();  // the first report: master learns that start-up worked
   auto r = loop_.run();
   if (!r) log::error("event loop: ", r.error().detail);
+  if (program_.on_exit) program_.on_exit(*this);
   return r ? 0 : 1;
 }
 

@@ -118,6 +118,10 @@ struct Program {
   std::function<void(Context&, event::Accepted, Job)> on_accept;
   // master's wake-up (services with a wakeup time in master.cf).
   std::function<void(Context&)> on_wakeup;
+  // The loop has ended (retired, nothing left to do) and still exists:
+  // free what was built on it (timers, events, connections), which must not
+  // outlive it and would otherwise be freed by static destruction after it.
+  std::function<void(Context&)> on_exit;
 };
 
 // Step 4 on its own (master uses it too): log::configure from main.cf's
