@@ -19,7 +19,14 @@
 //               streamed to the Sink, and beyond message_size_limit it is
 //               consumed but no longer passed on;
 //             - end of DATA is CR LF "." CR LF only (RFC 5321 4.1.1.4);
-//               "." LF, LF "." CR LF and CR "." CR are content.
+//               "." LF, LF "." CR LF and CR "." CR are content;
+//             - the reply to the end of a message is the store's
+//               (Message::commit()), which may come later: until then input
+//               waits unprocessed, so nothing pipelined after the end of
+//               data is acted on before that reply;
+//             - time limits are the owner's (it has the clock): progress(),
+//               receiving() and waiting() tell it which limit runs, and
+//               timeout() ends the session as Postfix does.
 // Refusals:   bare LF (an LF not preceded by CR) in a command line or in DATA
 //             content is refused with 550 5.5.2, as Postfix does with
 //             smtpd_forbid_bare_newline = reject: a command is not executed;
