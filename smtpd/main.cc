@@ -82,9 +82,6 @@ struct Shared {
   std::unique_ptr<smtpd::QmgrWakeup> qmgr;
   std::unique_ptr<smtpd::ClientLimits> limits;
   service::Context* ctx = nullptr;
-  // The writer threads share incoming/'s directory fsync (group commit,
-  // lib/queue/writer.h).
-  std::unique_ptr<queue::DirSync> incoming_sync;
   // Last: destroyed first, so its threads finish every write they started
   // while the rest is still there.
   std::unique_ptr<smtpd::CommitPool> commits;
@@ -171,11 +168,7 @@ void QueuedMessage::commit(Done done) {
   auto st = std::make_shared<Store>(std::move(cleanup_), sasl_method_, shared->ctx->begin_job());
   std::weak_ptr<int> guard = alive_;
   shared->commits->submit(
-      [st, spool = shared->spool, sync = shared->incoming_sync.get()] {
-        queue::WriteOptions opts;
-        opts.dir_sync = sync;
-        st->id = st->cleanup.commit(spool, opts);
-      },
+      [st, spool = shared->spool] { st->id = st->cleanup.commit(spool); },
       [st, guard, done = std::move(done), resumed = resumed_] {
         smtpd::Reply r = stored(*st);
         if (guard.expired()) {
@@ -511,7 +504,6 @@ void post_drop(service::Context& ctx) {
   sh->qmgr = std::make_unique<smtpd::QmgrWakeup>(ctx.loop(), queue::qmgr_socket(sh->spool),
                                                  ctx.args().verbose > 0);
   sh->ctx = &ctx;
-  sh->incoming_sync = std::make_unique<queue::DirSync>(sh->spool.dir(queue::QueueName::incoming));
   sh->commits = std::make_unique<smtpd::CommitPool>(
       ctx.loop(), static_cast<unsigned>(cfg.get_int("smtpd_commit_threads")));
   shared = std::move(sh);

@@ -76,45 +76,12 @@ Result<QueueId> write_queue_file(const Spool& spool, const Envelope& env, std::s
   }
   // Step 5. If the rename cannot be made durable we report failure, so the
   // file must go too: otherwise the client's retry would make a duplicate.
-  if (auto ok = opts.dir_sync ? opts.dir_sync->sync() : fsync_dir(dir); !ok) {
+  if (auto ok = fsync_dir(dir); !ok) {
     ::unlink(final_path.c_str());
     (void)fsync_dir(dir);
     return std::move(ok).error();
   }
   return *id;
-}
-
-// Generations: started_ counts fsyncs begun. A caller needs the first one
-// to begin after it arrived, generation started_ + 1 at arrival; whoever
-// finds no fsync running starts the next generation for everyone waiting.
-Result<void> DirSync::sync() {
-  std::unique_lock<std::mutex> lock(mu_);
-  const std::uint64_t need = started_ + 1;
-  while (done_ < need) {
-    if (running_) {
-      cv_.wait(lock);
-      continue;
-    }
-    running_ = true;
-    const std::uint64_t gen = ++started_;
-    lock.unlock();
-    Result<void> r = fsync_dir(dir_);
-    lock.lock();
-    running_ = false;
-    done_ = gen;
-    if (!r) {
-      failed_ = gen;
-      last_error_ = r.error();
-    }
-    cv_.notify_all();
-  }
-  if (failed_ >= need) return last_error_;
-  return {};
-}
-
-std::uint64_t DirSync::fsyncs() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return done_;
 }
 
 Result<std::size_t> remove_stale_temporaries(const Spool& spool, QueueName queue,

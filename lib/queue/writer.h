@@ -16,23 +16,11 @@
 // A crash during 1-4 leaves at most a temporary file, which
 // remove_stale_temporaries() deletes; a crash during 5 leaves either nothing
 // or a complete file, and the client, not having seen 250, sends again.
-//
-// Group commit (DirSync): writers of one process that publish into the same
-// directory at about the same time (smtpd's writer threads) may share step
-// 5. One fsync of the directory makes every rename done before it started
-// durable, so a writer whose rename precedes an fsync that has not started
-// yet waits for that one instead of issuing its own. Each writer still
-// returns only after an fsync that began after its own rename has
-// completed: the contract above is unchanged.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <filesystem>
-#include <mutex>
 #include <string_view>
 
 #include "lib/base/result.h"
@@ -41,36 +29,9 @@
 
 namespace posthorn::queue {
 
-// Step 5 shared by the threads of one process (see above). Thread-safe.
-class DirSync {
- public:
-  explicit DirSync(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  DirSync(const DirSync&) = delete;
-  DirSync& operator=(const DirSync&) = delete;
-  // Returns once a directory fsync that started after this call began has
-  // completed. Errors: fsync_dir()'s; a failed fsync fails every caller
-  // that was waiting for it.
-  Result<void> sync();
-  const std::filesystem::path& dir() const { return dir_; }
-  std::uint64_t fsyncs() const;  // directory fsyncs made so far
-
- private:
-  const std::filesystem::path dir_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t started_ = 0;     // fsyncs begun; guarded by mu_
-  std::uint64_t done_ = 0;        // the last one completed
-  std::uint64_t failed_ = 0;      // the last one that failed (0: none)
-  Error last_error_{Errc::io, ""};
-  bool running_ = false;
-};
-
 struct WriteOptions {
   QueueName queue = QueueName::incoming;  // maildrop for postdrop
   mode_t mode = 0600;                     // permission bits of the new file
-  // Shares step 5 with other threads; must be for spool.dir(queue). Null:
-  // this writer fsyncs the directory itself.
-  DirSync* dir_sync = nullptr;
 };
 
 // Writes a new queue file for `env` with content headers + body (see

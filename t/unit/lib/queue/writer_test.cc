@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
-#include <thread>
-#include <vector>
 
 #include "lib/base/file.h"
 #include "lib/queue/reader.h"
@@ -208,47 +206,4 @@ TEST_CASE("a writer killed at any instant never leaves a partial file under an I
     REQUIRE(qf);
     CHECK(qf->body == body);
   }
-}
-
-TEST_CASE("writer threads sharing a DirSync publish every file durably", "[queue][writer]") {
-  ScratchDir d;
-  Spool spool(d.path() / "spool");
-  REQUIRE(create_spool(spool, me()));
-  DirSync sync(spool.dir(QueueName::incoming));
-  WriteOptions opts;
-  opts.dir_sync = &sync;
-  constexpr int kThreads = 8, kEach = 10;
-  std::vector<std::vector<Result<QueueId>>> ids(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i)
-        ids[t].push_back(write_queue_file(spool, sample_envelope(1), "Subject: g\r\n\r\n", "b\r\n", opts));
-    });
-  for (std::thread& t : threads) t.join();
-  std::set<std::string> names;
-  for (const auto& v : ids)
-    for (const auto& id : v) {
-      REQUIRE(id);
-      names.insert(id->str());
-    }
-  CHECK(names.size() == kThreads * kEach);
-  const auto files = names_in(spool.dir(QueueName::incoming));
-  CHECK(std::set<std::string>(files.begin(), files.end()) == names);
-  // Each write waited for a directory fsync of its own or a shared one.
-  CHECK(sync.fsyncs() >= 1);
-  CHECK(sync.fsyncs() <= kThreads * kEach);
-}
-
-TEST_CASE("a DirSync whose fsync fails fails the write and leaves no file", "[queue][writer]") {
-  ScratchDir d;
-  Spool spool(d.path() / "spool");
-  REQUIRE(create_spool(spool, me()));
-  DirSync broken(d.path() / "no-such-directory");
-  CHECK_FALSE(broken.sync());
-  WriteOptions opts;
-  opts.dir_sync = &broken;
-  auto id = write_queue_file(spool, sample_envelope(1), "Subject: x\r\n\r\n", "b\r\n", opts);
-  REQUIRE_FALSE(id);
-  CHECK(names_in(spool.dir(QueueName::incoming)).empty());
 }
