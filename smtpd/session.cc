@@ -459,10 +459,12 @@ void Session::reply(int code, std::string_view enhanced, std::string_view text) 
   mode_ = Mode::closed;
 }
 
+// Neither counted nor logged, as in Postfix: a client that sends a long
+// recipient list in one batch is not misbehaving, and one log line per
+// surplus recipient would only flood the log.
 void Session::reply_uncounted(int code, std::string_view enhanced, std::string_view text) {
   if (mode_ == Mode::closed) return;
   out_ += format_reply(code, enhanced, text);
-  sink_.refused({code, std::string(enhanced), std::string(text)}, env_);
 }
 
 void Session::flush() {

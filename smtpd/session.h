@@ -265,8 +265,9 @@ class Session {
   // Output.
   void reply(int code, std::string_view enhanced, std::string_view text);
   void reply(const Reply& r) { reply(r.code, r.enhanced, r.text); }
-  // A refusal that does not count towards the error limits (RCPT beyond
-  // smtpd_recipient_limit, within smtpd_recipient_overshoot_limit).
+  // A refusal that does not count towards the error limits and is not
+  // logged (RCPT beyond smtpd_recipient_limit, within
+  // smtpd_recipient_overshoot_limit).
   void reply_uncounted(int code, std::string_view enhanced, std::string_view text);
   void flush();
 

@@ -540,7 +540,7 @@ TEST_CASE("recipients beyond the limit count as errors only past the overshoot l
                "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n"
                "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
   CHECK(r.session.errors() == 1);  // the sixth only
-  CHECK(r.sink.refusals.size() == 4);  // every refusal is logged
+  CHECK(r.sink.refusals == std::vector<int>{452});  // only the counted one is logged
   CHECK(r.say("DATA\r\n") == "354 End data with <CR><LF>.<CR><LF>\r\n");
   CHECK(r.say("x\r\n.\r\n") == "250 2.0.0 Ok: queued as Q1\r\n");
   REQUIRE(r.sink.stored.size() == 1);
