@@ -517,5 +517,12 @@ int main(int argc, char** argv) {
   p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  // Before the loop goes: the sessions (none are left when it ends), then
+  // what they used; Shared's writer threads are joined first (every write
+  // they took on is finished), then its events are freed.
+  p.on_exit = [](service::Context&) {
+    clients.clear();
+    shared.reset();
+  };
   return service::run(p, argc, argv);
 }
