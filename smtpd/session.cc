@@ -76,7 +76,8 @@ void Session::process() {
       case Mode::auth: progress = command_step(); break;
       case Mode::data: progress = data_step(); break;
       case Mode::bdat: progress = bdat_step(); break;
-      case Mode::waiting: progress = false; break;
+      case Mode::waiting:
+      case Mode::committing: progress = false; break;
       case Mode::tls:
       case Mode::closed: pos_ = in_.size(); progress = false; break;
     }
@@ -100,6 +101,7 @@ bool Session::command_step() {
   }
   std::string line(in.substr(0, lf + 1));
   pos_ += lf + 1;
+  ++progress_;
   if (discarding_ || line.size() > s_.max_line) {
     discarding_ = false;
     end_exchange();
@@ -128,6 +130,7 @@ void Session::dispatch(std::string_view line) {
   for (const Verb& v : kVerbs)
     if (iequals(v.name, name)) verb = &v;
   if (!verb) return reply(500, "5.5.2", "Error: command not recognized");
+  last_verb_ = std::string(verb->name);
   if ((verb->flags & kNeedsTls) && s_.tls_required && !tls_)
     return reply(530, "5.7.0", "Must issue a STARTTLS command first");
   if (!phase_ok(verb->needs)) {
@@ -225,8 +228,14 @@ void Session::rcpt(std::string_view arg) {
   const std::string addr = address::to_string(parsed->path.mailbox);
   if (!parsed->path.is_postmaster() && !relay_allowed(parsed->path.mailbox.domain))
     return reply(554, "5.7.1", cat("<", addr, ">: Relay access denied"));
-  if (env_.recipients.size() >= s_.recipient_limit)
+  if (env_.recipients.size() >= s_.recipient_limit) {
+    // Postfix's smtpd_recipient_overshoot_limit: a client that sends more
+    // recipients than we take is normal (it sends the rest later); only
+    // far beyond the limit do the refusals count as errors.
+    if (overshoot_++ < s_.recipient_overshoot_limit)
+      return reply_uncounted(452, "4.5.3", "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
+  }
   queue::Recipient r;
   r.address = addr;
   r.orcpt = params->orcpt;
@@ -299,6 +308,7 @@ void Session::help(std::string_view) {
 bool Session::data_step() {
   const std::string_view in = pending();
   if (in.empty()) return false;
+  ++progress_;
   if (line_start_ && in[0] == '.') {
     constexpr std::string_view kEnd = ".\r\n";
     if (in.size() < kEnd.size() && kEnd.starts_with(in)) return false;
@@ -330,6 +340,7 @@ bool Session::bdat_step() {
   const std::string_view in = pending();
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, in.size()));
   pos_ += n;
+  if (n > 0) ++progress_;
   if (!bdat_discard_) content(in.substr(0, n));
   bdat_left_ -= n;
   if (bdat_left_ > 0) return false;
@@ -356,6 +367,7 @@ void Session::content(std::string_view bytes) {
 }
 
 void Session::end_of_message() {
+  last_verb_ = "END-OF-MESSAGE";
   mode_ = Mode::command;
   Reply r;
   if (too_big_) {
@@ -363,12 +375,57 @@ void Session::end_of_message() {
   } else if (bare_lf_) {
     r = {550, "5.5.2", std::string(kBareLf)};
   } else {
-    r = msg_->commit();
-    if (r.code / 100 == 2) ++messages_;
+    // Input waits while the message is stored (the owner pauses reading),
+    // so nothing pipelined after the end of data is acted on before the
+    // reply; its answer may come inside commit() or later (committed()).
+    mode_ = Mode::committing;
+    commit_reply_.reset();
+    in_commit_ = true;
+    msg_->commit([this](Reply cr) { committed(std::move(cr)); });
+    in_commit_ = false;
+    if (commit_reply_) finish_commit();
+    return;
   }
   reset_transaction();
   phase_ = P::helo;
   reply(r);
+}
+
+void Session::committed(Reply r) {
+  if (mode_ != Mode::committing || commit_reply_) return;
+  commit_reply_ = std::move(r);
+  if (in_commit_) return;  // end_of_message() goes on when commit() returns
+  finish_commit();
+  process();
+  flush();
+}
+
+// The store answered: the transaction ends (the Message goes, which the
+// contract of Message::commit allows here) and the reply is due.
+void Session::finish_commit() {
+  Reply r = std::move(*commit_reply_);
+  commit_reply_.reset();
+  mode_ = Mode::command;
+  if (r.code / 100 == 2) ++messages_;
+  reset_transaction();
+  phase_ = P::helo;
+  reply(r);
+}
+
+void Session::timeout() {
+  if (mode_ == Mode::closed) return;
+  out_ += format_reply(421, "4.4.2", cat(s_.myhostname, " Error: timeout exceeded"));
+  reset_transaction();
+  mode_ = Mode::closed;
+  flush();
+}
+
+std::string Session::state_name() const {
+  if (mode_ == Mode::data) return cat("DATA (", size_, " bytes)");
+  if (mode_ == Mode::bdat || (mode_ == Mode::command && bdat_used_))
+    return cat("BDAT (", size_, " bytes)");
+  if (mode_ == Mode::auth) return "AUTH";
+  return last_verb_;
 }
 
 void Session::reset_transaction() {
@@ -387,6 +444,7 @@ void Session::reset_transaction() {
   bdat_left_ = 0;
   bdat_last_ = false;
   bdat_discard_ = false;
+  overshoot_ = 0;
 }
 
 void Session::reply(int code, std::string_view enhanced, std::string_view text) {
@@ -399,6 +457,14 @@ void Session::reply(int code, std::string_view enhanced, std::string_view text) 
   out_ += format_reply(421, "4.7.0", cat(s_.myhostname, " Error: too many errors"));
   reset_transaction();
   mode_ = Mode::closed;
+}
+
+// Neither counted nor logged, as in Postfix: a client that sends a long
+// recipient list in one batch is not misbehaving, and one log line per
+// surplus recipient would only flood the log.
+void Session::reply_uncounted(int code, std::string_view enhanced, std::string_view text) {
+  if (mode_ == Mode::closed) return;
+  out_ += format_reply(code, enhanced, text);
 }
 
 void Session::flush() {

@@ -19,7 +19,14 @@
 //               streamed to the Sink, and beyond message_size_limit it is
 //               consumed but no longer passed on;
 //             - end of DATA is CR LF "." CR LF only (RFC 5321 4.1.1.4);
-//               "." LF, LF "." CR LF and CR "." CR are content.
+//               "." LF, LF "." CR LF and CR "." CR are content;
+//             - the reply to the end of a message is the store's
+//               (Message::commit()), which may come later: until then input
+//               waits unprocessed, so nothing pipelined after the end of
+//               data is acted on before that reply;
+//             - time limits are the owner's (it has the clock): progress(),
+//               receiving() and waiting() tell it which limit runs, and
+//               timeout() ends the session as Postfix does.
 // Refusals:   bare LF (an LF not preceded by CR) in a command line or in DATA
 //             content is refused with 550 5.5.2, as Postfix does with
 //             smtpd_forbid_bare_newline = reject: a command is not executed;
@@ -66,11 +73,19 @@ struct Reply {
 // it without commit() when the message is refused or the session ends.
 class Message {
  public:
+  using Done = std::function<void(Reply)>;
   virtual ~Message() = default;
   virtual void feed(std::string_view bytes) = 0;
-  // Stores the message. The reply is sent as returned: 250 only once the
-  // message is safely queued, an error reply otherwise.
-  virtual Reply commit() = 0;
+  // Stores the message and calls `done` once with the reply, which the
+  // session sends as given: 250 only once the message is safely queued, an
+  // error reply otherwise. `done` may run inside commit() (a refusal known at
+  // once, or a test's store) or later from the owner's event loop (the
+  // durable write runs elsewhere); it must never run after the Message is
+  // destroyed, and the session may destroy the Message inside `done`. A
+  // Message destroyed while its store is in flight gives up the reply only:
+  // the store itself completes (the file becomes a complete queue file or
+  // nothing), as it would for a client that vanished after the end of data.
+  virtual void commit(Done done) = 0;
 };
 
 // Where messages go (the queue through cleanup, or a test's fake).
@@ -119,6 +134,7 @@ struct Settings {
   std::string banner = "localhost ESMTP Posthorn";  // text after 220
   std::uint64_t message_size_limit = 10240000;      // 0 = no limit
   std::size_t recipient_limit = 1000;               // smtpd_recipient_limit
+  std::size_t recipient_overshoot_limit = 1000;     // smtpd_recipient_overshoot_limit
   std::size_t hard_error_limit = 20;                // smtpd_hard_error_limit
   bool disable_vrfy = false;                        // disable_vrfy_command
   bool helo_required = false;                       // smtpd_helo_required
@@ -166,8 +182,25 @@ class Session {
   // The handshake is done: the session starts afresh (RFC 3207 4.2: no
   // HELO, no transaction, no authentication), the client sends EHLO again.
   void tls_started();
-  // A password check is out: the owner should stop reading until it answers.
-  bool waiting() const { return mode_ == Mode::waiting; }
+  // A password check or a message store is out: the owner should stop
+  // reading (and stop the client's timers) until it answers.
+  bool waiting() const { return mode_ == Mode::waiting || mode_ == Mode::committing; }
+  // Message content is being received: from DATA's 354 to the final dot,
+  // from the first BDAT to the end of BDAT LAST (smtpd_data_timeout).
+  bool receiving() const {
+    return mode_ == Mode::data || mode_ == Mode::bdat || (mode_ == Mode::command && bdat_used_);
+  }
+  // Counts complete command lines, SASL responses and content reads: the
+  // owner restarts the client's smtpd_timeout when it moves.
+  std::uint64_t progress() const { return progress_; }
+  // Where the session is, for "timeout after DATA (1234 bytes) from ..."
+  // (Postfix's words): the last command's verb, "CONNECT" before the first,
+  // "END-OF-MESSAGE" after a message was stored.
+  std::string state_name() const;
+  // The owner's time limit ran out: sends 421 4.4.2 "<myhostname> Error:
+  // timeout exceeded" (Postfix's words), drops the transaction (nothing of
+  // it is stored) and ends the session. Nothing happens after the end.
+  void timeout();
   // The answer to Security::check_password(): replies 235, 535 or 454 and
   // goes on with the input that waited.
   void auth_checked(const AuthOutcome& outcome);
@@ -176,8 +209,9 @@ class Session {
 
   enum class Phase { connected, helo, mail, rcpt };
   // auth: reading SASL responses; waiting: a password check is out;
-  // tls: STARTTLS answered, the handshake is due.
-  enum class Mode { command, data, bdat, auth, waiting, tls, closed };
+  // committing: Message::commit() has not answered yet; tls: STARTTLS
+  // answered, the handshake is due.
+  enum class Mode { command, data, bdat, auth, waiting, committing, tls, closed };
 
  private:
   using Handler = void (Session::*)(std::string_view arg);
@@ -223,12 +257,18 @@ class Session {
   // Message content.
   void content(std::string_view bytes);
   void end_of_message();
+  void committed(Reply r);
+  void finish_commit();
   void reset_transaction();
   bool relay_allowed(const std::string& domain) const;
 
   // Output.
   void reply(int code, std::string_view enhanced, std::string_view text);
   void reply(const Reply& r) { reply(r.code, r.enhanced, r.text); }
+  // A refusal that does not count towards the error limits and is not
+  // logged (RCPT beyond smtpd_recipient_limit, within
+  // smtpd_recipient_overshoot_limit).
+  void reply_uncounted(int code, std::string_view enhanced, std::string_view text);
   void flush();
 
   Settings s_;
@@ -244,6 +284,8 @@ class Session {
   bool discarding_ = false;  // inside an over-long command line
   std::size_t errors_ = 0;
   std::size_t messages_ = 0;
+  std::uint64_t progress_ = 0;
+  std::string last_verb_ = "CONNECT";  // for state_name()
 
   // Transaction.
   queue::Envelope env_;
@@ -260,6 +302,11 @@ class Session {
   bool bdat_last_ = false;
   bool bdat_discard_ = false;    // the chunk is read only to be dropped
   Reply bdat_error_;             // the reply for a discarded chunk
+  std::size_t overshoot_ = 0;    // RCPTs refused over smtpd_recipient_limit
+  // Message::commit(): its answer, and whether commit() is still on the
+  // stack (an answer given inside it is acted on once it returns).
+  std::optional<Reply> commit_reply_;
+  bool in_commit_ = false;
 
   // STARTTLS and AUTH.
   bool tls_ = false;             // TLS is active

@@ -130,12 +130,37 @@ void Cleanup::scan(std::string_view bytes) {
 }
 
 // Bytes of the current line: in the body they are stored at once; in the
-// header section they wait for the line end.
+// header section they wait for the line end, but never more than
+// header_size_limit of them (bound_header_line()).
 void Cleanup::body_bytes(std::string_view bytes) {
-  if (in_body_)
+  if (in_body_) {
     body_.append(bytes);
-  else
-    line_.append(bytes);
+    return;
+  }
+  if (line_truncated_) return;
+  line_.append(bytes);
+  if (line_.size() > s_.header_size_limit) bound_header_line();
+}
+
+// A header-section line has grown past header_size_limit before its end. A
+// header field (or a continuation of one) keeps its first header_size_limit
+// bytes and drops the rest as it arrives, as start_field() would; any other
+// line is the first body line and goes to the body whole. The decision looks
+// at the first header_size_limit + 1 bytes only, so it is the same however
+// the input was split.
+void Cleanup::bound_header_line() {
+  const std::string_view head = std::string_view(line_).substr(0, s_.header_size_limit + 1);
+  const bool continuation = field_open_ && is_blank(head.front());
+  if (!continuation && field_name(head).empty()) {
+    close_field();
+    if (status_ != Status::ok) return;
+    start_body(false);
+    body_.swap(line_);
+    line_.clear();
+    return;
+  }
+  line_.resize(s_.header_size_limit);
+  line_truncated_ = true;
 }
 
 void Cleanup::end_line() {
@@ -144,7 +169,11 @@ void Cleanup::end_line() {
     return;
   }
   std::string line = std::exchange(line_, {});
+  const bool truncated = std::exchange(line_truncated_, false);
   header_line(line);
+  // A cut continuation line cannot fit and is dropped by fold_into_field();
+  // a cut first line opened its field, which is now known to be cut too.
+  if (truncated && field_open_) field_truncated_ = true;
 }
 
 void Cleanup::header_line(std::string_view line) {

@@ -33,7 +33,9 @@
 // Header rules, following Postfix's cleanup(8):
 //   - header_size_limit applies to each field with its continuation lines;
 //     the excess is dropped (whole continuation lines; a single longer line is
-//     cut) and logged, and the message is accepted. max_header_count fields
+//     cut) and logged, and the message is accepted. A header line is never
+//     held longer than that while it arrives: memory stays bounded by the
+//     limit, not by message_size_limit, however long the line. max_header_count fields
 //     at most: more is a rejection (too_many_headers).
 //   - the fields named in drop_headers (Postfix's message_drop_headers:
 //     Bcc, Content-Length, Resent-Bcc, Return-Path) are removed from all mail;
@@ -198,6 +200,7 @@ class Cleanup {
   void keep_field(std::string_view name, std::string_view text);
   void start_body(bool terminated);
   void body_bytes(std::string_view bytes);
+  void bound_header_line();
   void fail(Status s);
   Result<void> check_and_complete();
   Result<void> extract_recipients();
@@ -215,6 +218,7 @@ class Cleanup {
   bool in_body_ = false;
   bool pending_cr_ = false;  // the last byte fed was a CR not yet placed
   std::string line_;         // header phase: the current line, without line end
+  bool line_truncated_ = false;  // line_ was cut at header_size_limit
   std::string field_;        // the current header field, folded lines joined by CRLF
   bool field_open_ = false;
   bool field_truncated_ = false;

@@ -22,9 +22,9 @@ class Sink final : public smtpd::Sink {
   class Msg final : public Message {
    public:
     void feed(std::string_view b) override { size_ += b.size(); }
-    Reply commit() override {
+    void commit(Done done) override {
       if (size_ > kLimit) std::abort();  // the session must have refused it
-      return {250, "2.0.0", "Ok: queued as Q"};
+      done({250, "2.0.0", "Ok: queued as Q"});
     }
 
    private:

@@ -25,7 +25,11 @@ class Queued : public smtpd::Message {
     s_.full_name = full_name;
   }
   void feed(std::string_view bytes) override { s_.content.append(bytes); }
-  smtpd::Reply commit() override {
+  // postdrop runs to its end inside: the answer comes at once.
+  void commit(Done done) override { done(store()); }
+
+ private:
+  smtpd::Reply store() {
     Outcome o = sub_.submit(s_);
     if (o.exit_code == 0) return {250, "2.0.0", cat("Ok: queued as ", o.queue_id)};
     if (o.status != cleanup::Status::ok) {
@@ -36,7 +40,6 @@ class Queued : public smtpd::Message {
     return {451, "4.3.0", "Error: queue file write error"};
   }
 
- private:
   const Submitter& sub_;
   Submission s_;
 };

@@ -21,7 +21,7 @@ class EnvelopeSink : public Sink {
   class Msg : public Message {
    public:
     void feed(std::string_view) override {}
-    Reply commit() override { return {250, "2.0.0", "Ok: queued as Q"}; }
+    void commit(Done done) override { done({250, "2.0.0", "Ok: queued as Q"}); }
   };
   std::unique_ptr<Message> open(const queue::Envelope& env) override {
     opened.push_back(env);

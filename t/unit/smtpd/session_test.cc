@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,9 @@ class FakeSink : public Sink {
    public:
     Msg(FakeSink& s, queue::Envelope env) : sink_(s) { m_.env = std::move(env); }
     void feed(std::string_view b) override { m_.content.append(b); }
-    Reply commit() override {
+    void commit(Done done) override {
       sink_.stored.push_back(m_);
-      return {250, "2.0.0", "Ok: queued as Q" + std::to_string(sink_.stored.size())};
+      done({250, "2.0.0", "Ok: queued as Q" + std::to_string(sink_.stored.size())});
     }
 
    private:
@@ -381,7 +382,7 @@ TEST_CASE("a failing commit is answered as the sink says", "[smtpd]") {
   struct Failing : Sink {
     struct M : Message {
       void feed(std::string_view) override {}
-      Reply commit() override { return {451, "4.3.0", "Error: queue file write error"}; }
+      void commit(Done done) override { done({451, "4.3.0", "Error: queue file write error"}); }
     };
     std::unique_ptr<Message> open(const queue::Envelope&) override { return std::make_unique<M>(); }
   } sink;
@@ -392,4 +393,161 @@ TEST_CASE("a failing commit is answered as the sink says", "[smtpd]") {
   CHECK(out.ends_with("354 End data with <CR><LF>.<CR><LF>\r\n451 4.3.0 Error: queue file write error\r\n"));
   CHECK(s.messages() == 0);
   CHECK(s.errors() == 1);
+}
+
+namespace {
+
+// A store that answers later, as smtpd's writer threads do: the test plays
+// the event loop and calls answer().
+class LaterSink : public Sink {
+ public:
+  struct Pending {
+    std::string content;
+    Message::Done done;
+    std::weak_ptr<int> alive;  // the Message's; expired once it is destroyed
+  };
+  std::vector<Pending> pending;
+  class Msg : public Message {
+   public:
+    explicit Msg(LaterSink& s) : sink_(s) {}
+    void feed(std::string_view b) override { content_.append(b); }
+    void commit(Done done) override { sink_.pending.push_back({content_, std::move(done), alive_}); }
+
+   private:
+    LaterSink& sink_;
+    std::string content_;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  };
+  std::unique_ptr<Message> open(const queue::Envelope&) override { return std::make_unique<Msg>(*this); }
+  // The owner's side of the contract: no answer for a Message that is gone.
+  bool answer(std::size_t i, Reply r) {
+    if (pending.at(i).alive.expired()) return false;
+    pending.at(i).done(std::move(r));
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the reply to the end of data waits for the store, and so does later input", "[smtpd]") {
+  LaterSink sink;
+  std::string out;
+  Session s(settings(), sink, [&out](std::string_view b) { out.append(b); });
+  s.start();
+  s.feed("EHLO c\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+  out.clear();
+  // Pipelined after the dot: a second transaction and QUIT.
+  s.feed("hello\r\n.\r\nMAIL FROM:<x@c.example>\r\nRCPT TO:<b@example.org>\r\nQUIT\r\n");
+  REQUIRE(sink.pending.size() == 1);
+  CHECK(sink.pending[0].content == "hello\r\n");
+  CHECK(out.empty());
+  CHECK(s.waiting());
+  CHECK_FALSE(s.receiving());
+  s.feed("NOOP\r\n");  // still waits, still unanswered
+  CHECK(out.empty());
+  REQUIRE(sink.answer(0, {250, "2.0.0", "Ok: queued as Q1"}));
+  CHECK(out == "250 2.0.0 Ok: queued as Q1\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n221 2.0.0 Bye\r\n");
+  CHECK(s.messages() == 1);
+  CHECK(s.finished());
+}
+
+TEST_CASE("a store that fails later is answered with its error", "[smtpd]") {
+  LaterSink sink;
+  std::string out;
+  Session s(settings(), sink, [&out](std::string_view b) { out.append(b); });
+  s.start();
+  s.feed("HELO c\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\nBDAT 3 LAST\r\nabc");
+  REQUIRE(sink.pending.size() == 1);
+  out.clear();
+  REQUIRE(sink.answer(0, {451, "4.3.0", "Error: queue file write error"}));
+  CHECK(out == "451 4.3.0 Error: queue file write error\r\n");
+  CHECK(s.messages() == 0);
+  CHECK(s.errors() == 1);
+  CHECK_FALSE(s.waiting());
+  out.clear();
+  s.feed("MAIL FROM:<a@c.example>\r\n");  // the transaction is over; a new one starts
+  CHECK(out == "250 2.1.0 Ok\r\n");
+}
+
+TEST_CASE("a session that ends while its store is out leaves the store alone", "[smtpd]") {
+  LaterSink sink;
+  {
+    Session s(settings(), sink, [](std::string_view) {});
+    s.start();
+    s.feed("HELO c\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nx\r\n.\r\n");
+    REQUIRE(sink.pending.size() == 1);
+  }
+  CHECK_FALSE(sink.answer(0, {250, "2.0.0", "Ok"}));  // the Message is gone: nobody to tell
+}
+
+TEST_CASE("a timeout ends the session with 421 4.4.2 and stores nothing", "[smtpd]") {
+  Run r;
+  r.say("EHLO c\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+  CHECK(r.session.receiving());
+  r.say("Subject: half\r\n");
+  CHECK(r.session.state_name() == "DATA (15 bytes)");
+  const std::size_t at = r.out.size();
+  r.session.timeout();
+  CHECK(r.out.substr(at) == "421 4.4.2 mx.example Error: timeout exceeded\r\n");
+  CHECK(r.session.finished());
+  CHECK(r.sink.stored.empty());
+  CHECK(r.sink.refusals.empty());  // not a refusal: no NOQUEUE line
+  CHECK(r.say("\r\n.\r\n").empty());
+  Run idle;
+  CHECK(idle.session.state_name() == "CONNECT");
+  idle.say("EHLO c\r\n");
+  CHECK(idle.session.state_name() == "EHLO");
+}
+
+TEST_CASE("progress moves with complete lines and content, not with partial lines", "[smtpd]") {
+  Run r;
+  const auto p0 = r.session.progress();
+  r.say("EHLO c");
+  CHECK(r.session.progress() == p0);  // a command line still incomplete
+  r.say("\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+  const auto p1 = r.session.progress();
+  CHECK(p1 == p0 + 4);
+  r.say("partial line without end");
+  CHECK(r.session.progress() > p1);  // content: every read counts
+  CHECK(r.session.receiving());
+  r.say("\r\n.\r\n");
+  CHECK_FALSE(r.session.receiving());
+}
+
+TEST_CASE("BDAT transfers count as receiving until BDAT LAST", "[smtpd]") {
+  Run r;
+  r.say("EHLO c\r\nMAIL FROM:<a@c.example>\r\nRCPT TO:<b@example.org>\r\n");
+  CHECK_FALSE(r.session.receiving());
+  CHECK(r.say("BDAT 2\r\nab") == "250 2.0.0 Ok: 2 bytes\r\n");
+  CHECK(r.session.receiving());  // between chunks
+  CHECK(r.session.state_name() == "BDAT (2 bytes)");
+  CHECK(r.say("BDAT 1 LAST\r\nc") == "250 2.0.0 Ok: queued as Q1\r\n");
+  CHECK_FALSE(r.session.receiving());
+  CHECK(r.session.state_name() == "END-OF-MESSAGE");
+}
+
+TEST_CASE("recipients beyond the limit count as errors only past the overshoot limit", "[smtpd]") {
+  Settings s = settings();
+  s.recipient_limit = 2;
+  s.recipient_overshoot_limit = 3;
+  s.hard_error_limit = 2;
+  Run r(s);
+  r.say("EHLO c\r\nMAIL FROM:<a@c.example>\r\n");
+  std::string batch;
+  for (int i = 0; i < 6; ++i) batch += "RCPT TO:<u" + std::to_string(i) + "@example.org>\r\n";
+  const std::string out = r.say(batch);
+  CHECK(out == "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+               "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n"
+               "452 4.5.3 Error: too many recipients\r\n452 4.5.3 Error: too many recipients\r\n");
+  CHECK(r.session.errors() == 1);  // the sixth only
+  CHECK(r.sink.refusals == std::vector<int>{452});  // only the counted one is logged
+  CHECK(r.say("DATA\r\n") == "354 End data with <CR><LF>.<CR><LF>\r\n");
+  CHECK(r.say("x\r\n.\r\n") == "250 2.0.0 Ok: queued as Q1\r\n");
+  REQUIRE(r.sink.stored.size() == 1);
+  CHECK(r.sink.stored[0].env.recipients.size() == 2);
+  // The overshoot count is per transaction.
+  r.say("MAIL FROM:<a@c.example>\r\n");
+  CHECK(r.say("RCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n") ==
+        "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n452 4.5.3 Error: too many recipients\r\n");
+  CHECK(r.session.errors() == 1);
 }

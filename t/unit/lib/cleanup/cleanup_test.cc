@@ -532,3 +532,36 @@ TEST_CASE("cleanup survives adversarial header sections", "[cleanup]") {
     CHECK(c.observed().bare_lf == 1);
   }
 }
+
+TEST_CASE("cleanup holds no more than header_size_limit of a header line as it arrives",
+          "[cleanup]") {
+  CleanupSettings s = smtp_settings();
+  s.header_size_limit = 1024;
+  struct Case {
+    std::string in, headers, body;
+  };
+  const std::string big(5000, 'h');
+  const std::vector<Case> cases = {
+      // A field: cut at the limit, the rest dropped as it arrives.
+      {"X-Big: " + big + "\r\nSubject: s\r\n\r\nb\r\n",
+       "X-Big: " + std::string(1017, 'h') + "\r\nSubject: s\r\n\r\n", "b\r\n"},
+      // A continuation line past the limit: dropped whole, as fold_into_field() does.
+      {"X-F: a\r\n " + big + "\r\nSubject: s\r\n\r\nb\r\n", "X-F: a\r\nSubject: s\r\n\r\n", "b\r\n"},
+      // No field name within the limit: the first body line, kept whole.
+      {"Subject: s\r\n" + big + "\r\nmore\r\n", "Subject: s\r\n\r\n", big + "\r\nmore\r\n"},
+  };
+  for (const Case& c : cases) {
+    for (std::size_t cut : {std::size_t{1}, std::size_t{10}, std::size_t{900}, std::size_t{1030},
+                            std::size_t{2000}, c.in.size()}) {
+      INFO("cut " << cut << " of " << c.in.substr(0, 12));
+      Cleanup x(s, smtp_envelope());
+      for (std::size_t at = 0; at < c.in.size(); at += cut) {
+        x.feed(std::string_view(c.in).substr(at, cut));
+        CHECK(x.headers().size() + x.body().size() <= c.in.size());
+      }
+      REQUIRE(x.finish());
+      CHECK(after_received(x.headers()) == c.headers);
+      CHECK(x.body() == c.body);
+    }
+  }
+}
