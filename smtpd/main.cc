@@ -3,7 +3,7 @@
 //             the protocol engine); each accepted message goes through
 //             lib/cleanup into incoming/, and 250 is sent only after the
 //             queue file is durable. The durable write (two fsyncs) runs on
-//             smtpd_commit_threads writer threads (smtpd/commit_pool.h), so
+//             smtpd_commit_threads writer threads (lib/event/worker_pool.h), so
 //             one session's fsync never holds the others; the session waits
 //             for it, reading nothing, as it waits for a password check.
 //             STARTTLS and implicit TLS (smtpd/tls_setup.h), AUTH with
@@ -49,12 +49,12 @@
 #include "lib/cleanup/cleanup.h"
 #include "lib/event/connection.h"
 #include "lib/log/log.h"
+#include "lib/event/worker_pool.h"
 #include "lib/queue/spool.h"
 #include "lib/queue/trigger.h"
 #include "lib/service/service.h"
 #include "lib/tls/session.h"
 #include "smtpd/client_limits.h"
-#include "smtpd/commit_pool.h"
 #include "smtpd/networks.h"
 #include "smtpd/qmgr_wakeup.h"
 #include "smtpd/session.h"
@@ -84,7 +84,7 @@ struct Shared {
   service::Context* ctx = nullptr;
   // Last: destroyed first, so its threads finish every write they started
   // while the rest is still there.
-  std::unique_ptr<smtpd::CommitPool> commits;
+  std::unique_ptr<event::WorkerPool> commits;
 };
 std::unique_ptr<Shared> shared;
 // Loaded while still root (keys), before Shared exists.
@@ -504,8 +504,8 @@ void post_drop(service::Context& ctx) {
   sh->qmgr = std::make_unique<smtpd::QmgrWakeup>(ctx.loop(), queue::qmgr_socket(sh->spool),
                                                  ctx.args().verbose > 0);
   sh->ctx = &ctx;
-  sh->commits = std::make_unique<smtpd::CommitPool>(
-      ctx.loop(), static_cast<unsigned>(cfg.get_int("smtpd_commit_threads")));
+  sh->commits = std::make_unique<event::WorkerPool>(
+      ctx.loop(), static_cast<unsigned>(cfg.get_int("smtpd_commit_threads")), "queue file commit");
   shared = std::move(sh);
 }
 

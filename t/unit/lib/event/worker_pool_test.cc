@@ -1,5 +1,5 @@
-// smtpd/commit_pool.h: work on writer threads, results back on the loop.
-#include "smtpd/commit_pool.h"
+// lib/event/worker_pool.h: work on pool threads, results back on the loop.
+#include "lib/event/worker_pool.h"
 
 #include <catch2/catch.hpp>
 
@@ -25,9 +25,9 @@ void run_until(event::EventBase& base, F done) {
 
 }  // namespace
 
-TEST_CASE("commit pool runs work off the loop and answers on it", "[smtpd][commit_pool]") {
+TEST_CASE("worker pool runs work off the loop and answers on it", "[event][worker_pool]") {
   event::EventBase base;
-  smtpd::CommitPool pool(base, 3);
+  event::WorkerPool pool(base, 3, "test");
   CHECK(pool.threads() == 3);
   const std::thread::id loop_thread = std::this_thread::get_id();
   constexpr int kItems = 200;
@@ -58,9 +58,9 @@ TEST_CASE("commit pool runs work off the loop and answers on it", "[smtpd][commi
   for (const std::thread::id& w : workers) CHECK(w != loop_thread);
 }
 
-TEST_CASE("commit pool runs its items concurrently", "[smtpd][commit_pool]") {
+TEST_CASE("worker pool runs its items concurrently", "[event][worker_pool]") {
   event::EventBase base;
-  smtpd::CommitPool pool(base, 2);
+  event::WorkerPool pool(base, 2, "test");
   // Two items that each wait for the other: they finish only if both run
   // at once (the bound keeps a broken pool from hanging the test).
   std::atomic<int> arrived{0};
@@ -79,12 +79,12 @@ TEST_CASE("commit pool runs its items concurrently", "[smtpd][commit_pool]") {
   CHECK(met);
 }
 
-TEST_CASE("commit pool finishes submitted work when it is destroyed", "[smtpd][commit_pool]") {
+TEST_CASE("worker pool finishes submitted work when it is destroyed", "[event][worker_pool]") {
   std::atomic<int> worked{0};
   int answered = 0;
   {
     event::EventBase base;
-    smtpd::CommitPool pool(base, 1);
+    event::WorkerPool pool(base, 1, "test");
     for (int i = 0; i < 20; ++i)
       pool.submit([&] { std::this_thread::sleep_for(1ms); ++worked; }, [&] { ++answered; });
   }

@@ -1,11 +1,11 @@
-// smtpd/commit_pool.cc - see commit_pool.h.
+// lib/event/worker_pool.cc - see worker_pool.h.
 //
 // Hand-back: a thread that finishes an item appends it to finished_ and,
 // unless a byte is already in the pipe, writes one; the loop's read event
 // empties the pipe, takes the whole finished_ list under the lock and runs
 // the `done` callbacks outside it. One byte per round, not per item, so a
 // burst of completions costs one wake-up.
-#include "smtpd/commit_pool.h"
+#include "lib/event/worker_pool.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,20 +15,20 @@
 #include "lib/event/callback.h"
 #include "lib/log/log.h"
 
-namespace posthorn::smtpd {
+namespace posthorn::event {
 
-CommitPool::CommitPool(event::EventBase& base, unsigned threads) {
+WorkerPool::WorkerPool(EventBase& base, unsigned threads, std::string name) : name_(std::move(name)) {
   int p[2];
-  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) log::panic("commit pool: pipe2 failed");
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) log::panic(name_, ": pipe2 failed");
   wake_read_.reset(p[0]);
   wake_write_.reset(p[1]);
   ev_.reset(event_new(base.get(), wake_read_.get(), EV_READ | EV_PERSIST, &trampoline, this));
-  if (!ev_ || event_add(ev_.get(), nullptr) != 0) log::panic("commit pool: event_new failed");
+  if (!ev_ || event_add(ev_.get(), nullptr) != 0) log::panic(name_, ": event_new failed");
   if (threads == 0) threads = 1;
   for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { worker(); });
 }
 
-CommitPool::~CommitPool() {
+WorkerPool::~WorkerPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -37,7 +37,7 @@ CommitPool::~CommitPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void CommitPool::submit(Fn work, Fn done) {
+void WorkerPool::submit(Fn work, Fn done) {
   ++in_flight_;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -47,7 +47,7 @@ void CommitPool::submit(Fn work, Fn done) {
 }
 
 // Stopping still drains todo_: an item was promised to run.
-void CommitPool::worker() {
+void WorkerPool::worker() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !todo_.empty(); });
@@ -63,12 +63,12 @@ void CommitPool::worker() {
       const char b = 1;
       // The pipe holds at most one byte, so this cannot block or fail for
       // want of room; an error would be a broken invariant.
-      if (::write(wake_write_.get(), &b, 1) != 1) log::panic("commit pool: wake-up write failed");
+      if (::write(wake_write_.get(), &b, 1) != 1) log::panic(name_, ": wake-up write failed");
     }
   }
 }
 
-void CommitPool::on_wake() {
+void WorkerPool::on_wake() {
   char buf[64];
   while (::read(wake_read_.get(), buf, sizeof buf) > 0) {
   }
@@ -81,12 +81,12 @@ void CommitPool::on_wake() {
   for (Item& item : ready) {
     --in_flight_;
     Fn done = std::move(item.done);
-    event::guarded("commit", [&] { done(); });
+    guarded(name_, [&] { done(); });
   }
 }
 
-void CommitPool::trampoline(evutil_socket_t, short, void* arg) {
-  static_cast<CommitPool*>(arg)->on_wake();
+void WorkerPool::trampoline(evutil_socket_t, short, void* arg) {
+  static_cast<WorkerPool*>(arg)->on_wake();
 }
 
-}  // namespace posthorn::smtpd
+}  // namespace posthorn::event
