@@ -11,8 +11,8 @@ namespace {
 // on below kOutputLow. The window is wide enough that the millisecond poll
 // does not idle a fast client (loopback empties a megabyte in well under
 // a millisecond), and small enough to bound a session's memory.
-constexpr std::size_t kOutputHigh = 4 * 1024 * 1024;
-constexpr std::size_t kOutputLow = 1024 * 1024;
+constexpr std::size_t kOutputHigh = 2 * 1024 * 1024;
+constexpr std::size_t kOutputLow = 512 * 1024;
 constexpr std::chrono::milliseconds kDrainPoll{1};
 
 }  // namespace

@@ -1,7 +1,9 @@
 // lib/mailstore/folder.cc - scanning a folder and keeping its UID list.
 //
 // sync, under the folder lock:
-//   1. read posthorn-uidlist (missing or damaged: new UIDVALIDITY, empty list)
+//   1. read posthorn-uidlist (missing or damaged: new UIDVALIDITY, empty list);
+//      if its directory stamps match new/ and cur/ now (and, in move_new
+//      mode, it left nothing in new/), the snapshot is made from it: done
 //   2. read new/ (moving each file to cur/ in move_new mode), then cur/; in that
 //      order a file moved from new/ to cur/ by someone else meanwhile is seen
 //      at least once
@@ -10,7 +12,9 @@
 //      during the walk
 //   4. forget listed files still not seen; give unlisted files the next UIDs
 //      in order of arrival, caching their date and sizes
-//   5. replace the list atomically if anything changed.
+//   5. replace the list atomically if anything changed, or if the stamps taken
+//      before step 2 can now be trusted and differ from the list's (so that
+//      the next session can skip steps 2-4).
 #include "lib/mailstore/folder.h"
 
 #include <dirent.h>
@@ -44,6 +48,7 @@ struct DirFile {
   std::string name;
   bool in_new = false;
   bool moved = false;  // moved from new/ to cur/ by this scan
+  bool listed = false;  // has an entry in the list (set by place_listed)
 };
 using FileMap = std::unordered_map<std::string, DirFile>;  // base -> file
 
@@ -67,20 +72,23 @@ Result<void> read_messages(const std::filesystem::path& folder, bool in_new, boo
                            FileMap& files) {
   auto names = list_dir(folder / (in_new ? "new" : "cur"));
   if (!names) return std::move(names).error();
+  files.reserve(files.size() + names->size());
   for (auto& n : *names) {
-    FileName fn = parse_file_name(n);
-    if (!storable_base(fn.base)) {
+    std::string_view base = std::string_view(n).substr(0, n.find(':'));
+    if (!storable_base(base)) {
       log::warn("mailbox ", folder.string(), ": ignoring file with unusable name ", n);  // the logger escapes it
       continue;
     }
     if (in_new && move_new) {
+      FileName fn = parse_file_name(n);
       std::string to = cur_file_name(fn.base, fn.flags, fn.keywords, fn.other_flags);
       // ENOENT: someone else moved it; the walk of cur/ that follows sees it.
       if (::rename((folder / "new" / n).c_str(), (folder / "cur" / to).c_str()) != 0) continue;
-      files.try_emplace(fn.base, DirFile{to, false, true});
+      files.try_emplace(std::move(fn.base), DirFile{to, false, true});
       continue;
     }
-    files.try_emplace(std::move(fn.base), DirFile{std::move(n), in_new, false});
+    std::string key(base);
+    files.try_emplace(std::move(key), DirFile{std::move(n), in_new, false});
   }
   return {};
 }
@@ -108,75 +116,126 @@ Result<std::uint64_t> compute_vsize(const std::filesystem::path& path) {
   }
 }
 
+// A directory opened for fstatat() of its entries (cheaper than a path walk
+// from the root for each of 10,000 files).
+struct DirFds {
+  Fd new_dir, cur_dir;
+  static DirFds open(const std::filesystem::path& folder) {
+    return {Fd(::open((folder / "new").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+            Fd(::open((folder / "cur").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))};
+  }
+};
+
 // The list entry for a file seen for the first time; not_found if it vanished.
-Result<UidEntry> describe(const std::filesystem::path& folder, const std::string& base,
-                          const DirFile& f) {
-  std::filesystem::path p = folder / (f.in_new ? "new" : "cur") / f.name;
+Result<UidEntry> describe(const std::filesystem::path& folder, const DirFds& fds,
+                          const std::string& base, const DirFile& f) {
+  const Fd& dfd = f.in_new ? fds.new_dir : fds.cur_dir;
+  const char* sub = f.in_new ? "new" : "cur";
   struct stat st;
-  if (::stat(p.c_str(), &st) != 0) return sys_error(cat("stat ", p.string()));
-  FileName fn = parse_file_name(f.name);
+  if (!dfd || ::fstatat(dfd.get(), f.name.c_str(), &st, 0) != 0)
+    return sys_error(cat("stat ", (folder / sub / f.name).string()));
+  FileName fn;
+  parse_size_fields(base, fn);
   UidEntry e;
   e.base = base;
-  e.internal_date = st.st_mtime;
+  e.internal_date = std::max<std::int64_t>(st.st_mtime, 0);  // the list has no negative dates
   e.size = fn.has_size ? fn.size : static_cast<std::uint64_t>(st.st_size);
   if (fn.has_vsize) {
     e.vsize = fn.vsize;
   } else {
-    auto v = compute_vsize(p);
+    auto v = compute_vsize(folder / sub / f.name);
     if (!v) return std::move(v).error();
     e.vsize = *v;
   }
   return e;
 }
 
-// Drops listed entries whose files are gone; true if any was.
-bool forget_vanished(Uidlist& list, const FileMap& files) {
-  auto gone = [&](const UidEntry& e) { return !files.count(e.base); };
-  auto it = std::remove_if(list.entries.begin(), list.entries.end(), gone);
-  bool any = it != list.entries.end();
-  list.entries.erase(it, list.entries.end());
-  return any;
+// Where `f` is, into its list entry.
+void set_place(UidEntry& e, const DirFile& f) {
+  std::size_t colon = f.name.find(':');
+  e.info.assign(colon == std::string::npos ? std::string_view() : std::string_view(f.name).substr(colon));
+  e.in_new = f.in_new;
 }
 
-// Files not in the list, in order of arrival.
-std::vector<const std::string*> unlisted(const Uidlist& list, const FileMap& files) {
-  std::unordered_set<std::string_view> listed;
-  for (const auto& e : list.entries) listed.insert(e.base);
-  std::vector<const std::string*> out;
-  for (const auto& [base, f] : files)
-    if (!listed.count(base)) out.push_back(&base);
-  std::sort(out.begin(), out.end(),
-            [](const std::string* a, const std::string* b) { return arrived_before(*a, *b); });
+// One look-up per listed entry: drops the entries whose files are gone,
+// records where the others are now and marks their files listed. `moved`
+// gets, per kept entry, whether this scan moved its file from new/. True if
+// an entry was dropped.
+bool place_listed(Uidlist& list, FileMap& files, std::vector<char>& moved) {
+  moved.clear();
+  moved.reserve(files.size());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < list.entries.size(); ++i) {
+    auto it = files.find(list.entries[i].base);
+    if (it == files.end()) continue;
+    it->second.listed = true;
+    set_place(list.entries[i], it->second);
+    moved.push_back(it->second.moved);
+    if (kept != i) list.entries[kept] = std::move(list.entries[i]);
+    ++kept;
+  }
+  bool dropped = kept != list.entries.size();
+  list.entries.resize(kept);
+  return dropped;
+}
+
+// Files not in the list, in order of arrival. The leading seconds, which
+// decide almost every comparison, are parsed once per name, not per compare.
+std::vector<const FileMap::value_type*> unlisted(const FileMap& files) {
+  struct Keyed {
+    unsigned long long seconds;
+    const FileMap::value_type* kv;
+  };
+  std::vector<Keyed> keyed;
+  for (const auto& kv : files) {
+    if (kv.second.listed) continue;
+    keyed.push_back({arrival_seconds(kv.first), &kv});
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.seconds != b.seconds) return a.seconds < b.seconds;
+    return arrived_before(a.kv->first, b.kv->first);
+  });
+  std::vector<const FileMap::value_type*> out;
+  out.reserve(keyed.size());
+  for (const auto& k : keyed) out.push_back(k.kv);
   return out;
 }
 
 // Gives unlisted files the next UIDs, caching their dates and sizes; true if
-// any was added.
-Result<bool> assign_uids(Uidlist& list, const FileMap& files, const std::filesystem::path& root,
-                         const std::filesystem::path& dir) {
-  std::vector<const std::string*> unknown = unlisted(list, files);
+// any was added. Run after place_listed; extends `moved` likewise.
+Result<bool> assign_uids(Uidlist& list, FileMap& files, const std::filesystem::path& root,
+                         const std::filesystem::path& dir, std::vector<char>& moved) {
+  auto unknown = unlisted(files);
   if (std::uint64_t{list.uidnext} + unknown.size() > std::numeric_limits<std::uint32_t>::max()) {
     // UIDs ran out (RFC 3501 2.3.1.1): start over with a new UIDVALIDITY.
     auto v = next_uidvalidity(root);
     if (!v) return std::move(v).error();
-    list = Uidlist{*v, 1, {}};
-    unknown = unlisted(list, files);
+    list = Uidlist{*v, 1, {}, {}, {}};
+    moved.clear();
+    for (auto& kv : files) kv.second.listed = false;
+    unknown = unlisted(files);
   }
   bool added = false;
-  for (const std::string* base : unknown) {
-    auto e = describe(dir, *base, files.at(*base));
+  DirFds fds;
+  if (!unknown.empty()) fds = DirFds::open(dir);
+  for (const auto* kv : unknown) {
+    auto e = describe(dir, fds, kv->first, kv->second);
     if (!e) {
       if (e.error().code == Errc::not_found) continue;  // removed since the walk
       return std::move(e).error();
     }
     e->uid = list.uidnext++;
+    set_place(*e, kv->second);
+    moved.push_back(kv->second.moved);
     list.entries.push_back(std::move(*e));
     added = true;
   }
   return added;
 }
 
-void fill_snapshot(Snapshot& snap, Uidlist&& list, const FileMap& files,
+// The snapshot from a list whose entries say where the files are.
+// `moved`: per entry, whether this scan moved the file from new/ (empty: none).
+void fill_snapshot(Snapshot& snap, Uidlist&& list, const std::vector<char>& moved,
                    const std::filesystem::path& dir) {
   snap.uidvalidity = list.uidvalidity;
   snap.uidnext = list.uidnext;
@@ -184,21 +243,24 @@ void fill_snapshot(Snapshot& snap, Uidlist&& list, const FileMap& files,
   snap.messages.reserve(list.entries.size());
   const std::string new_prefix = (dir / "new").native() + "/";
   const std::string cur_prefix = (dir / "cur").native() + "/";
-  for (auto& e : list.entries) {
-    const DirFile& f = files.at(e.base);
-    FileName fn = parse_file_name(f.name);
+  for (std::size_t i = 0; i < list.entries.size(); ++i) {
+    UidEntry& e = list.entries[i];
+    FileName fn;
+    parse_info(e.info, fn);
     Message m;
     m.uid = e.uid;
     m.flags = fn.flags;
     m.keyword_bits = fn.keywords;
-    m.keywords = snap.keywords.names_of(fn.keywords);
+    if (fn.keywords) m.keywords = snap.keywords.names_of(fn.keywords);
     m.size = e.size;
     m.vsize = e.vsize;
     m.internal_date = e.internal_date;
     m.other_flags = std::move(fn.other_flags);
-    m.path = cat(f.in_new ? new_prefix : cur_prefix, f.name);
-    m.in_new = f.in_new;
-    m.recent = f.moved;
+    const std::string& prefix = e.in_new ? new_prefix : cur_prefix;
+    m.path.reserve(prefix.size() + e.base.size() + e.info.size());
+    m.path.append(prefix).append(e.base).append(e.info);
+    m.in_new = e.in_new;
+    m.recent = i < moved.size() && moved[i];
     m.base = std::move(e.base);
     snap.messages.push_back(std::move(m));
   }
@@ -263,10 +325,11 @@ Result<void> Folder::sync(SyncMode mode) {
   return scan_locked(mode);
 }
 
-Folder::DirStamp Folder::stamp(const char* sub) const {
+DirStamp Folder::stamp(const char* sub) const {
   struct stat st;
   if (::stat((dir_ / sub).c_str(), &st) != 0) return {};
-  return DirStamp{true, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, static_cast<std::uint64_t>(st.st_ino)};
+  return DirStamp{true, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
+                  st.st_ctim.tv_nsec, static_cast<std::uint64_t>(st.st_ino)};
 }
 
 // Before the directories are read: a change after this point either shows
@@ -277,9 +340,10 @@ void Folder::take_stamps() {
   ::clock_gettime(CLOCK_REALTIME, &now);
   new_stamp_ = stamp("new");
   cur_stamp_ = stamp("cur");
-  stamps_trusted_ = new_stamp_.valid && cur_stamp_.valid &&
-                    now.tv_sec - new_stamp_.sec >= kRacyInterval &&
-                    now.tv_sec - cur_stamp_.sec >= kRacyInterval;
+  // The mtime decides: a directory whose mtime was set back by utime(2) has
+  // a new ctime, and any later change moves the mtime off the old value.
+  auto settled = [&](const DirStamp& s) { return s.valid && now.tv_sec - s.sec >= kRacyInterval; };
+  stamps_trusted_ = settled(new_stamp_) && settled(cur_stamp_);
 }
 
 Result<bool> Folder::refresh(SyncMode mode) {
@@ -294,6 +358,18 @@ Result<bool> Folder::refresh(SyncMode mode) {
   return true;
 }
 
+// Step 1's test: the list was written by a scan that began after new/ and
+// cur/ had last changed (with kRacyInterval to spare), and they have not
+// changed since.
+bool Folder::list_current(const Uidlist& list, SyncMode mode) const {
+  if (!stamps_trusted_ || !list.new_stamp.valid || list.new_stamp != new_stamp_ ||
+      list.cur_stamp != cur_stamp_)
+    return false;
+  return mode == SyncMode::keep_new ||
+         std::none_of(list.entries.begin(), list.entries.end(),
+                      [](const UidEntry& e) { return e.in_new; });
+}
+
 Result<void> Folder::scan_locked(SyncMode mode) {
   take_stamps();
   bool dirty = false;
@@ -301,6 +377,10 @@ Result<void> Folder::scan_locked(SyncMode mode) {
   if (!list) return std::move(list).error();
   auto kw = read_file(dir_ / kKeywords);
   snap_.keywords = kw ? parse_keywords(*kw) : KeywordTable{};
+  if (!dirty && list_current(*list, mode)) {
+    fill_snapshot(snap_, std::move(*list), {}, dir_);
+    return {};
+  }
 
   bool move_new = mode == SyncMode::move_new;
   auto files = read_folder(dir_, move_new);
@@ -315,21 +395,35 @@ Result<void> Folder::scan_locked(SyncMode mode) {
     files = read_folder(dir_, move_new, std::move(*files));
     if (!files) return std::move(files).error();
   }
-  if (forget_vanished(*list, *files)) dirty = true;
-  auto added = assign_uids(*list, *files, root_, dir_);
+  std::vector<char> moved;
+  if (place_listed(*list, *files, moved)) dirty = true;
+  auto added = assign_uids(*list, *files, root_, dir_, moved);
   if (!added) return std::move(added).error();
-  if (dirty || *added) {
+  // Our own moves from new/ changed the directories after the stamps were
+  // taken: such a list could never be trusted, so it keeps no stamps.
+  bool stamp_now = stamps_trusted_ && std::find(moved.begin(), moved.end(), 1) == moved.end();
+  bool restamp = stamp_now && (list->new_stamp != new_stamp_ || list->cur_stamp != cur_stamp_);
+  list->new_stamp = stamp_now ? new_stamp_ : DirStamp{};
+  list->cur_stamp = stamp_now ? cur_stamp_ : DirStamp{};
+  if (dirty || *added || restamp) {
     if (auto s = save_list(*list); !s) return s;
   }
-  fill_snapshot(snap_, std::move(*list), *files, dir_);
+  fill_snapshot(snap_, std::move(*list), moved, dir_);
   return {};
 }
 
+// For a list written after a change: it keeps no stamps (the change just
+// made new/ or cur/ newer than any stamp).
 Uidlist Folder::list_from_snapshot() const {
-  Uidlist l{snap_.uidvalidity, snap_.uidnext, {}};
+  Uidlist l{snap_.uidvalidity, snap_.uidnext, {}, {}, {}};
   l.entries.reserve(snap_.messages.size());
-  for (const auto& m : snap_.messages)
-    l.entries.push_back(UidEntry{m.uid, m.internal_date, m.size, m.vsize, m.base});
+  for (const auto& m : snap_.messages) {
+    std::size_t slash = m.path.rfind('/');
+    std::size_t colon = m.path.find(':', slash == std::string::npos ? 0 : slash);
+    l.entries.push_back(UidEntry{m.uid, m.internal_date, m.size, m.vsize, m.base,
+                                 colon == std::string::npos ? std::string() : m.path.substr(colon),
+                                 m.in_new});
+  }
   return l;
 }
 

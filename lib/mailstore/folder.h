@@ -100,7 +100,11 @@ class Folder {
 
   // Rescans new/ and cur/ under the folder lock: assigns UIDs (in order of
   // arrival) to files added by anyone, forgets files that disappeared,
-  // rewrites the list if anything changed, and refreshes snapshot().
+  // rewrites the list if anything changed, and refreshes snapshot(). The
+  // directories are not read when the list file says where every file was
+  // and new/ and cur/ have not changed since (by the rule of refresh(), and
+  // in move_new mode only if nothing was left in new/): a later session of a
+  // quiet folder costs one file read, not a walk of 10,000 names.
   // Errors: Errc::io and friends from the file system; never Errc::corrupt.
   Result<void> sync(SyncMode mode);
   // sync(), unless neither new/ nor cur/ has changed since the last scan
@@ -173,13 +177,8 @@ class Folder {
   Uidlist list_from_snapshot() const;
 
   // The state of new/ and cur/ when the last scan began (see refresh()).
-  struct DirStamp {
-    bool valid = false;
-    std::int64_t sec = 0, nsec = 0;
-    std::uint64_t ino = 0;
-    bool operator==(const DirStamp&) const = default;
-  };
   DirStamp stamp(const char* sub) const;
+  bool list_current(const Uidlist& list, SyncMode mode) const;
   void take_stamps();
 
   std::filesystem::path root_, dir_;

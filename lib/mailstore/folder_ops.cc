@@ -155,7 +155,8 @@ Result<std::vector<std::uint32_t>> Folder::commit(std::vector<Pending>& pending)
     if (auto r = publish(p.tmp, dir_ / "cur" / name); !r) return std::move(r).error();
     p.tmp.clear();  // published: the caller must not remove it
     std::uint32_t uid = list.uidnext++;
-    list.entries.push_back(UidEntry{uid, p.internal_date, p.size, p.vsize, p.base});
+    list.entries.push_back(
+        UidEntry{uid, p.internal_date, p.size, p.vsize, p.base, name.substr(p.base.size()), false});
     Message m;
     m.uid = uid;
     m.flags = p.set.flags & kAllFlags;

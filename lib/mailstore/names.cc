@@ -34,15 +34,6 @@ std::string escaped_host() {
   return out;
 }
 
-unsigned long long leading_number(std::string_view s) {
-  unsigned long long v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9' || v > 1'000'000'000'000ULL) break;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  return v;
-}
-
 }  // namespace
 
 Result<std::string> canonical_folder_name(std::string_view name) {
@@ -67,18 +58,16 @@ std::string folder_dir_name(std::string_view canonical) {
 
 bool is_inbox(std::string_view canonical) { return canonical == "INBOX"; }
 
-static void parse_extra_fields(std::string_view base, FileName& out) {
+void parse_size_fields(std::string_view base, FileName& out) {
   std::size_t comma = base.find(',');
-  if (comma == std::string_view::npos) return;
-  for (const auto& f : split(base.substr(comma + 1), ',')) {
+  while (comma != std::string_view::npos) {
+    base.remove_prefix(comma + 1);
+    comma = base.find(',');
+    std::string_view f = base.substr(0, comma);
     unsigned long long v;
-    if (f.size() > 2 && f[0] == 'S' && f[1] == '=' && parse_uint(std::string_view(f).substr(2), v)) {
-      out.size = v;
-      out.has_size = true;
-    } else if (f.size() > 2 && f[0] == 'W' && f[1] == '=' &&
-               parse_uint(std::string_view(f).substr(2), v)) {
-      out.vsize = v;
-      out.has_vsize = true;
+    if (f.size() > 2 && f[1] == '=' && (f[0] == 'S' || f[0] == 'W') && parse_uint(f.substr(2), v)) {
+      (f[0] == 'S' ? out.size : out.vsize) = v;
+      (f[0] == 'S' ? out.has_size : out.has_vsize) = true;
     }
   }
 }
@@ -87,17 +76,20 @@ FileName parse_file_name(std::string_view name) {
   FileName out;
   std::size_t colon = name.find(':');
   out.base = std::string(name.substr(0, colon));
-  parse_extra_fields(out.base, out);
-  if (colon == std::string_view::npos) return out;
-  std::string_view info = name.substr(colon + 1);
-  if (info.size() < 2 || info[0] != '2' || info[1] != ',') return out;  // ":1," is experimental
-  for (char c : info.substr(2)) {
+  parse_size_fields(out.base, out);
+  if (colon != std::string_view::npos) parse_info(name.substr(colon), out);
+  return out;
+}
+
+void parse_info(std::string_view info, FileName& out) {
+  // ":1," is experimental; anything but ":2," carries no flags.
+  if (info.size() < 3 || info[0] != ':' || info[1] != '2' || info[2] != ',') return;
+  for (char c : info.substr(3)) {
     std::size_t i = kFlagLetters.find(c);
     if (i != std::string_view::npos) out.flags |= 1u << i;
     else if (c >= 'a' && c <= 'z') out.keywords |= 1u << (c - 'a');
     else if (out.other_flags.find(c) == std::string::npos) out.other_flags += c;
   }
-  return out;
 }
 
 std::string cur_file_name(std::string_view base, unsigned flags, std::uint32_t keywords,
@@ -123,8 +115,17 @@ std::string unique_base() {
 // microseconds of "<sec>.M<usec>P<pid>..." order names within one second
 // even where they are not zero-padded (Python's mailbox module, Posthorn's
 // own names).
+unsigned long long arrival_seconds(std::string_view s) {
+  unsigned long long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > 1'000'000'000'000ULL) break;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v;
+}
+
 bool arrived_before(std::string_view a, std::string_view b) {
-  unsigned long long ta = leading_number(a), tb = leading_number(b);
+  unsigned long long ta = arrival_seconds(a), tb = arrival_seconds(b);
   if (ta != tb) return ta < tb;
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   std::size_t i = 0, j = 0;

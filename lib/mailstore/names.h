@@ -56,6 +56,11 @@ struct FileName {
 };
 
 FileName parse_file_name(std::string_view name);
+// The ",S=" and ",W=" fields of a base name into `out`.
+void parse_size_fields(std::string_view base, FileName& out);
+// The flags of an info part (":2,<flags>", or "" for none) into `out`'s
+// flags, keywords and other_flags.
+void parse_info(std::string_view info, FileName& out);
 
 // The name for cur/: base + ":2," + flags and keyword letters in ASCII order.
 std::string cur_file_name(std::string_view base, unsigned flags, std::uint32_t keywords,
@@ -69,5 +74,7 @@ std::string unique_base();
 // Arrival order for names we did not write: leading seconds, then the name
 // in natural order (digit runs compared as numbers: "M99123" before "M100234").
 bool arrived_before(std::string_view a, std::string_view b);
+// The leading seconds arrived_before() compares first (0 without digits).
+unsigned long long arrival_seconds(std::string_view name);
 
 }  // namespace posthorn::mailstore

@@ -499,6 +499,51 @@ def test_two_sessions_see_each_others_changes(imap):
     b.close()
 
 
+def age_dirs(maildir, seconds=10):
+    """Sets new/ and cur/ back in time, as if nothing had changed lately."""
+    t = time.time() - seconds
+    for sub in ("new", "cur"):
+        os.utime(maildir / sub, (t, t))
+
+
+def test_later_sessions_open_a_quiet_folder_from_its_list_and_miss_no_change(imap):
+    m = imap()
+    m.deliver("alice@example.org", *MESSAGES)
+    box = m.maildir("alice@example.org")
+    r = m.raw()
+    assert r.ok("SELECT INBOX")  # moves new/ to cur/: the list keeps no stamps
+    r.close()
+    age_dirs(box)
+    r = m.raw()
+    assert r.ok("SELECT INBOX")  # reads the quiet directories, records them
+    r.close()
+    header = (box / "posthorn-uidlist").read_text().splitlines()[0].split()
+    assert header[:2] == ["posthorn-uidlist", "2"] and header[4] != "-"
+    # Another program sets a flag (a rename in cur/) and puts the directory's
+    # mtime back exactly: its ctime still tells.
+    cur = box / "cur"
+    before = os.stat(cur)
+    name = sorted(p.name for p in cur.iterdir())[0]
+    os.rename(cur / name, cur / (name.split(":")[0] + ":2,F"))
+    os.utime(cur, ns=(before.st_atime_ns, before.st_mtime_ns))
+    r = m.raw()
+    lines, _ = r.cmd("SELECT INBOX")
+    assert b"* 3 EXISTS\r\n" in lines
+    lines, _ = r.cmd("FETCH 1:* FLAGS")
+    assert sum(b"\\Flagged" in line for line in lines) == 1
+    r.close()
+    # A delivery is seen by the next session, and once more by one after the
+    # directories went quiet again.
+    m.deliver("alice@example.org", MESSAGES[0])
+    for age in (False, True):
+        if age:
+            age_dirs(box)
+        r = m.raw()
+        lines, _ = r.cmd("SELECT INBOX")
+        assert b"* 4 EXISTS\r\n" in lines
+        r.close()
+
+
 def test_idle_sees_a_delivery_and_another_sessions_flags(imap):
     m = imap()
     a, b = m.raw(), m.raw()

@@ -13,6 +13,7 @@
 #include "imapd/format.h"
 #include "imapd/search.h"
 #include "lib/base/file.h"
+#include "lib/base/strings.h"
 #include "lib/mailstore/store.h"
 #include "t/unit/support/temp_dir.h"
 
@@ -784,4 +785,105 @@ TEST_CASE("BINARY fetches undo the transfer encoding", "[imapd][session]") {
         std::string::npos);
   CHECK(c.say("j FETCH 3 BODY.PEEK[HEADER]\r\n") ==
         "* 3 FETCH (BODY[HEADER] {15}\r\nSubject: \xc3\xa4\r\n\r\n)\r\nj OK FETCH completed\r\n");
+}
+
+TEST_CASE("RENAME INBOX moves its messages and leaves an empty INBOX", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Client c(dir.path());
+  c.login();
+  c.append("INBOX", kMsg1, "(\\Seen) ");
+  c.append("INBOX", kMsg2);
+  CHECK(c.say("a CREATE INBOX.Child\r\n") == "a OK CREATE completed\r\n");
+  CHECK(c.say("b RENAME INBOX Old\r\n") == "b OK RENAME completed\r\n");
+  CHECK(stable(c.say("c STATUS INBOX (MESSAGES UIDNEXT)\r\nd STATUS Old (MESSAGES UNSEEN)\r\n")) ==
+        "* STATUS \"INBOX\" (MESSAGES 0 UIDNEXT 3)\r\nc OK STATUS completed\r\n"
+        "* STATUS \"Old\" (MESSAGES 2 UNSEEN 1)\r\nd OK STATUS completed\r\n");
+  // INBOX's sub-folders stay where they are (RFC 3501 6.3.5).
+  CHECK(c.say("e LIST \"\" INBOX.*\r\n") ==
+        "* LIST (\\HasNoChildren) \".\" \"INBOX.Child\"\r\ne OK LIST completed\r\n");
+  CHECK(c.say("f RENAME INBOX Old\r\n") == "f NO [ALREADYEXISTS] RENAME failed\r\n");
+  CHECK(c.say("g RENAME Old INBOX\r\n") == "g NO [ALREADYEXISTS] RENAME failed\r\n");
+  CHECK(c.say("h SELECT Old\r\ni FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n")
+            .find("* 1 FETCH (FLAGS (\\Seen) BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: Hello\r\n\r\n)")
+        != std::string::npos);
+}
+
+TEST_CASE("mailbox names that could leave the store are refused", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Client c(dir.path());
+  c.login();
+  const std::string names[] = {"..",       "../x",     "a..b", ".hidden", "\"/etc\"",
+                               "\"a/b\"",  "/",        "~root/../..",
+                               "{3+}\r\na\x01" "b",        "{4+}\r\nx\x7fyz", "{3+}\r\n\x1b[m"};
+  for (const auto& n : names) {
+    INFO(printable(n));
+    for (const char* verb : {"CREATE", "SELECT", "RENAME INBOX", "DELETE", "STATUS"}) {
+      std::string tail = std::string(verb) == "STATUS" ? " (MESSAGES)" : "";
+      std::string r = c.say(cat("t ", verb, " ", n, tail, "\r\n"));
+      CHECK(r.rfind("t NO", 0) == 0);
+    }
+  }
+  // Nothing was made outside the user's store, and nothing odd inside it.
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    CHECK(e.path().filename() == "alice");
+  for (const auto& e : std::filesystem::directory_iterator(dir / "alice")) {
+    std::string f = e.path().filename().string();
+    INFO(f);
+    CHECK(f.find('\x01') == std::string::npos);
+    CHECK(f.find("..") == std::string::npos);
+  }
+}
+
+TEST_CASE("EXPUNGE responses: never during FETCH, STORE or SEARCH; during UID commands, NOOP, IDLE",
+          "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Client a(dir.path()), b(dir.path());
+  a.login();
+  b.login();
+  for (int i = 0; i < 4; ++i) a.append("INBOX", kMsg1);
+  a.say("s SELECT INBOX\r\n");
+  b.say("s SELECT INBOX\r\n");
+  b.say("x STORE 1 +FLAGS.SILENT (\\Deleted)\r\ny EXPUNGE\r\n");
+  // Sequence-number commands answer from the numbers the client knows.
+  CHECK(a.say("c STORE 2 +FLAGS (\\Flagged)\r\n") ==
+        "* 2 FETCH (FLAGS (\\Flagged))\r\nc OK STORE completed\r\n");
+  CHECK(a.say("d SEARCH FLAGGED\r\n") == "* SEARCH 2\r\nd OK SEARCH completed\r\n");
+  CHECK(a.say("e FETCH 4 UID\r\n") == "* 4 FETCH (UID 4)\r\ne OK FETCH completed\r\n");
+  // UID STORE may report it (RFC 3501 7.4.1); numbers shift after it.
+  CHECK(a.say("f UID STORE 3 +FLAGS (\\Seen)\r\n") ==
+        "* 3 FETCH (UID 3 FLAGS (\\Seen))\r\n* 1 EXPUNGE\r\nf OK STORE completed\r\n");
+  CHECK(a.say("g FETCH 1 UID\r\n") == "* 1 FETCH (UID 2)\r\ng OK FETCH completed\r\n");
+  b.say("z STORE 1 +FLAGS.SILENT (\\Deleted)\r\nw EXPUNGE\r\n");
+  // The search sees the mailbox as the command began (UID 2 still numbered);
+  // the EXPUNGE follows.
+  CHECK(a.say("h UID SEARCH ALL\r\n") == "* SEARCH 2 3 4\r\n* 1 EXPUNGE\r\nh OK SEARCH completed\r\n");
+  // During IDLE the expunge is reported as it happens.
+  CHECK(a.say("i IDLE\r\n") == "+ idling\r\n");
+  b.say("v STORE 1 +FLAGS.SILENT (\\Deleted)\r\nu EXPUNGE\r\n");
+  std::size_t at = a.host.out.size();
+  a.session.changed();
+  CHECK(a.host.out.substr(at) == "* 1 EXPUNGE\r\n");
+  CHECK(a.say("DONE\r\n") == "i OK IDLE terminated\r\n");
+  CHECK(a.say("j FETCH 1:* UID\r\n") == "* 1 FETCH (UID 4)\r\nj OK FETCH completed\r\n");
+}
+
+TEST_CASE("SEARCH CHARSET UTF-8 with decoded words inside nested OR and NOT", "[imapd][session]") {
+  test::TempDir dir("imapd");
+  Client c(dir.path());
+  c.login();
+  c.append("INBOX", kMsg1, "(\\Seen) ");
+  c.append("INBOX", kMsg2, "(\\Flagged) ");
+  c.append("INBOX", "Subject: =?iso-8859-1?b?R3L832U=?=\r\n\r\nplain\r\n");  // "Grüße" in Latin-1
+  c.say("s SELECT INBOX\r\n");
+  auto search = [&](const std::string& keys) { return c.say("t SEARCH " + keys + "\r\n"); };
+  const std::string gruesse = "\"Gr\xc3\xbc\xc3\x9f\"";
+  CHECK(search("CHARSET UTF-8 SUBJECT " + gruesse) == "* SEARCH 2 3\r\nt OK SEARCH completed\r\n");
+  CHECK(search("CHARSET UTF-8 OR (SUBJECT " + gruesse + " NOT FLAGGED) SEEN") ==
+        "* SEARCH 1 3\r\nt OK SEARCH completed\r\n");
+  CHECK(search("CHARSET UTF-8 NOT OR SUBJECT " + gruesse + " OR SEEN (NOT UNSEEN)") ==
+        "* SEARCH\r\nt OK SEARCH completed\r\n");
+  CHECK(search("CHARSET UTF-8 OR OR SEEN FLAGGED NOT (OR SUBJECT " + gruesse + " BODY plain)") ==
+        "* SEARCH 1 2\r\nt OK SEARCH completed\r\n");
+  CHECK(search("CHARSET utf-8 BODY {6+}\r\nsch\xc3\xb6n") == "* SEARCH 2\r\nt OK SEARCH completed\r\n");
+  CHECK(search("CHARSET UTF-8 SUBJECT \"\xff\"") == "* SEARCH\r\nt OK SEARCH completed\r\n");
 }

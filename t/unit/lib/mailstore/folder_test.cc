@@ -105,7 +105,7 @@ TEST_CASE("files added and removed by another program are picked up", "[mailstor
   auto list = read_file(t.root / "posthorn-uidlist");
   REQUIRE(list);
   CHECK(list->find("2 ") != std::string::npos);
-  CHECK(list->find(" 15 18 1600000000.other.host\n") != std::string::npos);
+  CHECK(list->find(" 15 18 n 1600000000.other.host\n") != std::string::npos);
 
   std::filesystem::remove(older.path);
   REQUIRE(f.sync(SyncMode::keep_new));

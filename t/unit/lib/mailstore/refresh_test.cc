@@ -7,6 +7,7 @@
 
 #include <ctime>
 
+#include "lib/base/file.h"
 #include "lib/mailstore/folder.h"
 #include "lib/mailstore/store.h"
 #include "t/unit/lib/mailstore/test_dir.h"
@@ -79,5 +80,105 @@ TEST_CASE("refresh skips the scan only when both directories are unchanged and o
     CHECK_FALSE(*f.refresh(SyncMode::keep_new));
     CHECK(*f.refresh(SyncMode::move_new));
     CHECK_FALSE(f.snapshot().messages[1].in_new);
+  }
+}
+
+namespace {
+
+std::string list_text(const TempStore& t) {
+  auto text = read_file(t.root / "posthorn-uidlist");
+  REQUIRE(text);
+  return *text;
+}
+
+// Rewrites the list file without touching new/ or cur/.
+void edit_list(const TempStore& t, const std::string& from, const std::string& to) {
+  std::string text = list_text(t);
+  auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  REQUIRE(write_file_durable(t.root / "posthorn-uidlist", text, 0600));
+}
+
+}  // namespace
+
+TEST_CASE("a later session takes a quiet folder from the list, and only then",
+          "[mailstore][refresh]") {
+  TempStore t;
+  Store s = t.open();
+  REQUIRE(deliver(t.root, "Subject: a\n\nbody\n"));
+  {
+    Folder f = inbox(s);
+    REQUIRE(f.sync(SyncMode::move_new));
+  }
+  // Written right after a change: no stamps, the next session reads the
+  // directories and, once they are old enough, records where the files are.
+  CHECK(list_text(t).find(" - -\n") != std::string::npos);
+  age(t.root / "new", 10);
+  age(t.root / "cur", 10);
+  {
+    Folder f = inbox(s);
+    REQUIRE(f.sync(SyncMode::move_new));
+    REQUIRE(f.snapshot().messages.size() == 1);
+  }
+  std::string stamped = list_text(t);
+  CHECK(stamped.find(" - -\n") == std::string::npos);
+  CHECK(stamped.find(" c ") != std::string::npos);
+
+  // Proof that the directories are not read: a flag only the list knows.
+  edit_list(t, ":2,\n", ":2,F\n");
+  {
+    Folder f = inbox(s);
+    REQUIRE(f.sync(SyncMode::move_new));
+    REQUIRE(f.snapshot().messages.size() == 1);
+    CHECK(f.snapshot().messages[0].flags == kFlagged);
+    CHECK_FALSE(f.snapshot().messages[0].recent);
+  }
+  edit_list(t, ":2,F\n", ":2,\n");
+
+  SECTION("a delivery, even with the times set back, is seen") {
+    struct stat before;
+    REQUIRE(::stat((t.root / "new").c_str(), &before) == 0);
+    REQUIRE(deliver(t.root, "Subject: b\n\nbody\n"));
+    // The mtime exactly as before; only the ctime shows the change.
+    struct timespec times[2] = {before.st_atim, before.st_mtim};
+    REQUIRE(::utimensat(AT_FDCWD, (t.root / "new").c_str(), times, 0) == 0);
+    Folder f = inbox(s);
+    REQUIRE(f.sync(SyncMode::move_new));
+    REQUIRE(f.snapshot().messages.size() == 2);
+    CHECK(f.snapshot().messages[1].recent);
+  }
+  SECTION("another program's flag change is seen") {
+    Folder other = inbox(s);
+    REQUIRE(other.sync(SyncMode::keep_new));
+    REQUIRE(other.store({other.snapshot().messages[0].uid}, FlagOp::add, {kSeen, {}}));
+    Folder f = inbox(s);
+    REQUIRE(f.sync(SyncMode::move_new));
+    CHECK(f.snapshot().messages[0].flags == kSeen);
+  }
+  SECTION("a change within the racy interval is never trusted") {
+    REQUIRE(deliver(t.root, "Subject: c\n\nbody\n"));
+    {
+      Folder f = inbox(s);
+      REQUIRE(f.sync(SyncMode::keep_new));
+      REQUIRE(f.snapshot().messages.size() == 2);
+    }
+    CHECK(list_text(t).find(" - -\n") != std::string::npos);
+  }
+  SECTION("a keep_new list with files in new/ is not enough for move_new") {
+    REQUIRE(deliver(t.root, "Subject: d\n\nbody\n"));
+    age(t.root / "new", 10);
+    age(t.root / "cur", 10);
+    {
+      Folder f = inbox(s);
+      REQUIRE(f.sync(SyncMode::keep_new));
+    }
+    CHECK(list_text(t).find(" n ") != std::string::npos);
+    Folder f = inbox(s);
+    REQUIRE(f.sync(SyncMode::keep_new));
+    CHECK(f.snapshot().messages[1].in_new);
+    REQUIRE(f.sync(SyncMode::move_new));
+    CHECK_FALSE(f.snapshot().messages[1].in_new);
+    CHECK(f.snapshot().messages[1].recent);
   }
 }

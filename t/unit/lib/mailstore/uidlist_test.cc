@@ -11,20 +11,54 @@ using namespace posthorn;
 using namespace posthorn::mailstore;
 
 TEST_CASE("uidlist round-trips", "[mailstore][uidlist]") {
-  Uidlist l{1700000000, 10, {{3, 1690000000, 100, 104, "1.M1P1Q1.h,S=100,W=104"},
-                             {9, 0, 0, 0, "name with spaces"}}};
+  Uidlist l{1700000000, 10,
+            {{3, 1690000000, 100, 104, "1.M1P1Q1.h,S=100,W=104", ":2,FS", false},
+             {9, 0, 0, 0, "name with spaces", "", true}},
+            {},
+            {}};
   std::string text = format_uidlist(l);
-  CHECK(text.rfind("posthorn-uidlist 1 1700000000 10\n", 0) == 0);
+  CHECK(text.rfind("posthorn-uidlist 2 1700000000 10 - -\n", 0) == 0);
+  CHECK(text.find("\n3 1690000000 100 104 c 1.M1P1Q1.h,S=100,W=104:2,FS\n") != std::string::npos);
   auto back = parse_uidlist(text);
   REQUIRE(back);
   CHECK(back->uidvalidity == l.uidvalidity);
   CHECK(back->uidnext == 10);
+  CHECK_FALSE(back->new_stamp.valid);
   REQUIRE(back->entries.size() == 2);
+  CHECK(back->entries[0].base == "1.M1P1Q1.h,S=100,W=104");
+  CHECK(back->entries[0].info == ":2,FS");
+  CHECK_FALSE(back->entries[0].in_new);
   CHECK(back->entries[1].base == "name with spaces");
+  CHECK(back->entries[1].info.empty());
+  CHECK(back->entries[1].in_new);
   CHECK(back->entries[0].vsize == 104);
   auto empty = parse_uidlist("posthorn-uidlist 1 5 1\n");
   REQUIRE(empty);
   CHECK(empty->entries.empty());
+
+  // Directory stamps: kept only as a pair.
+  l.new_stamp = DirStamp{true, 1700000001, 5, 1700000002, 999999999, 77};
+  l.cur_stamp = DirStamp{true, 1, 0, 2, 3, 78};
+  text = format_uidlist(l);
+  CHECK(text.rfind("posthorn-uidlist 2 1700000000 10 77:1700000001.5:1700000002.999999999 "
+                   "78:1.0:2.3\n", 0) == 0);
+  back = parse_uidlist(text);
+  REQUIRE(back);
+  CHECK(back->new_stamp == l.new_stamp);
+  CHECK(back->cur_stamp == l.cur_stamp);
+  l.cur_stamp = {};
+  back = parse_uidlist(format_uidlist(l));
+  REQUIRE(back);
+  CHECK_FALSE(back->new_stamp.valid);
+}
+
+TEST_CASE("version 1 lists are read: the rest of the line is the base name", "[mailstore][uidlist]") {
+  auto v1 = parse_uidlist("posthorn-uidlist 1 5 9\n1 2 3 4 a b:c\n");
+  REQUIRE(v1);
+  REQUIRE(v1->entries.size() == 1);
+  CHECK(v1->entries[0].base == "a b:c");
+  CHECK(v1->entries[0].info.empty());
+  CHECK_FALSE(v1->new_stamp.valid);
 }
 
 TEST_CASE("damaged uidlists are reported as corrupt", "[mailstore][uidlist]") {
@@ -32,7 +66,15 @@ TEST_CASE("damaged uidlists are reported as corrupt", "[mailstore][uidlist]") {
       "",
       "garbage\n",
       "posthorn-uidlist 1 5 3",                           // no final newline: torn write
-      "posthorn-uidlist 2 5 3\n",                         // unknown version
+      "posthorn-uidlist 3 5 3\n",                         // unknown version
+      "posthorn-uidlist 2 5 3\n",                         // version 2 without stamps
+      "posthorn-uidlist 2 5 3 - - x\n",                   // extra field
+      "posthorn-uidlist 2 5 3 1:2.3 -\n",                 // stamp without ctime
+      "posthorn-uidlist 2 5 3 1:2.3:4.1000000000 -\n",    // nanoseconds out of range
+      "posthorn-uidlist 2 5 3 1:2:4.5 -\n",               // no nanoseconds
+      "posthorn-uidlist 2 5 3 - -\n1 2 3 4 a\n",          // no directory
+      "posthorn-uidlist 2 5 3 - -\n1 2 3 4 x a\n",        // bad directory
+      "posthorn-uidlist 2 5 3 - -\n1 2 3 4 c :2,S\n",     // empty base name
       "posthorn-uidlist 1 0 3\n",                         // UIDVALIDITY 0
       "posthorn-uidlist 1 5 0\n",                         // UIDNEXT 0
       "posthorn-uidlist 1 5 3 x\n",                       // extra header field
