@@ -17,7 +17,12 @@ namespace posthorn::master {
 
 namespace {
 
-constexpr int kBacklog = 128;
+// Connections the kernel queues while no child is accepting (a child
+// retiring at max_use, the next one still starting). A connection that finds
+// the queue full has its SYN dropped, and its client waits a second or more
+// to retry: with 128, a burst of 200 clients lost whole seconds that way.
+// The kernel caps this at net.core.somaxconn (4096 on current kernels).
+constexpr int kBacklog = 4096;
 
 struct Addr {
   sockaddr_storage ss{};
