@@ -28,12 +28,13 @@
 //             smtpd_client_connection_rate_limit; after
 //             smtpd_soft_error_limit errors replies wait
 //             smtpd_error_sleep_time (a timer; the loop goes on); relay
-//             only to mydestination, from mynetworks, or after AUTH where
-//             smtpd_relay_restrictions says permit_sasl_authenticated.
+//             and recipients as the restriction lists say
+//             (smtpd/restrictions.h, asked through smtpd/policy_service.h;
+//             DNS lookups never block the loop). The client's name is its
+//             forward-confirmed PTR name (smtpd/peername.h), looked up
+//             before the greeting unless smtpd_peername_lookup = no.
 //             The queue write itself has no timer: it is the local disk, and
 //             a write that has started cannot be taken back.
-// Not yet:    no restriction lists or client name lookup (clients are
-//             "unknown[addr]").
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -56,6 +57,8 @@
 #include "lib/tls/session.h"
 #include "smtpd/client_limits.h"
 #include "smtpd/networks.h"
+#include "smtpd/peername.h"
+#include "smtpd/policy_service.h"
 #include "smtpd/qmgr_wakeup.h"
 #include "smtpd/session.h"
 #include "smtpd/tls_setup.h"
@@ -82,6 +85,10 @@ struct Shared {
   std::unique_ptr<smtpd::QmgrWakeup> qmgr;
   std::unique_ptr<smtpd::ClientLimits> limits;
   service::Context* ctx = nullptr;
+  std::unique_ptr<smtpd::PolicyService> policy;
+  bool retiring = false;                      // a table changed
+  bool peername_lookup = true;                // smtpd_peername_lookup
+  std::vector<smtpd::Network> sasl_exceptions;  // smtpd_sasl_exceptions_networks
   // Last: destroyed first, so its threads finish every write they started
   // while the rest is still there.
   std::unique_ptr<event::WorkerPool> commits;
@@ -207,7 +214,9 @@ struct Client : smtpd::Security {
   smtpd::ClientLimits::Slot slot;  // this session in the client's count
   std::unique_ptr<event::Connection> conn;
   QueueSink sink;
-  std::unique_ptr<smtpd::Session> session;
+  std::unique_ptr<smtpd::Session> session;  // null until the client's name is known
+  std::unique_ptr<smtpd::SessionPolicy> policy;
+  std::unique_ptr<smtpd::PeerName> peer;
   service::Job job;
   bool tls_requested = false;  // STARTTLS answered; the handshake starts after this read
   bool tls_up = false;         // a handshake has completed
@@ -233,6 +242,7 @@ std::map<Client*, std::unique_ptr<Client>> clients;
 // timer runs while we wait (auth service, queue write, handshake: those
 // have their own or none) or once the session has ended.
 void watch(Client* c) {
+  if (!c->session) return;  // the name lookup has its own time limit
   const smtpd::Session& s = *c->session;
   if (s.finished() || s.waiting() || s.tls_pending() || c->handshaking) {
     c->idle.cancel();
@@ -251,7 +261,7 @@ void watch(Client* c) {
 // a password check): the end, a pause for the auth service, the handshake,
 // or more input.
 void after_input(Client* c) {
-  if (c->pause.pending()) return;  // end_pause() comes back here
+  if (!c->session || c->pause.pending()) return;  // end_pause() comes back here
   watch(c);
   if (c->session->finished()) return c->conn->close_after_flush();
   if (c->session->waiting()) return c->conn->pause_reading();  // until auth or the store answers
@@ -269,6 +279,7 @@ void after_input(Client* c) {
 }
 
 void on_read(Client* c) {
+  if (!c->session) return;  // the name lookup is out; input waits in the buffer
   for (;;) {
     const std::size_t n = c->conn->input_size();
     if (n == 0 || c->session->finished() || c->session->tls_pending() ||
@@ -293,7 +304,7 @@ void Client::tls_ready() {
   log::info(tls::connection_established(info, "from", label));
   sink.tls_info = tls::cipher_summary(info);
   conn->set_idle_timeout(backstop());
-  if (session->tls_pending()) session->tls_started();
+  if (session && session->tls_pending()) session->tls_started();  // no session: the name lookup is out
   watch(this);
 }
 
@@ -355,13 +366,24 @@ void Client::check_password(const smtpd::AuthRequest& r) {
 }
 
 void on_close(Client* c, const Error& e) {
-  if (e.code == Errc::timeout) log::info("timeout after ", c->session->state_name(), " from ", c->label);
-  const bool handshaking = c->session->tls_pending() || (tls_setup->wrappermode && !c->tls_up);
+  const smtpd::Session* s = c->session.get();  // null: the name lookup was out
+  if (e.code == Errc::timeout)
+    log::info("timeout after ", s ? s->state_name() : "CONNECT", " from ", c->label);
+  const bool handshaking = (s && s->tls_pending()) || (tls_setup->wrappermode && !c->tls_up);
   if (handshaking && e.code != Errc::timeout)
     log::info("SSL_accept error from ", c->label, ": ", e.detail);
-  log::info("disconnect from ", c->label, " messages=", c->session->messages(),
-            " errors=", c->session->errors());
+  log::info("disconnect from ", c->label, " messages=", s ? s->messages() : 0,
+            " errors=", s ? s->errors() : 0);
   clients.erase(c);  // ends the Job: the process may become idle
+  // New table contents take a new process, as with Postfix; the sessions
+  // still open finish with the old ones.
+  if (shared->retiring) return;
+  if (const std::string t = shared->policy->changed_table(); !t.empty()) {
+    const std::string why = cat("table ", t, " has changed -- restarting");
+    log::info(why);
+    shared->retiring = true;
+    shared->ctx->retire(why);
+  }
 }
 
 std::unique_ptr<event::Connection> open_connection(service::Context& ctx, Fd fd) {
@@ -384,46 +406,73 @@ void refuse_connection(Client* c, const smtpd::ClientLimits::Admission& a) {
   c->conn->close_after_flush();
 }
 
+// The client's name is known (or not looked up): the session begins.
+void begin_session(Client* c, const smtpd::ClientIdentity& id) {
+  c->peer.reset();
+  smtpd::Settings s = shared->base;
+  s.client_addr = id.addr;
+  s.client_name = id.name;
+  s.client_reverse_name = id.reverse_name;
+  s.client_name_tempfail = id.name_tempfail;
+  if (smtpd::in_networks(shared->sasl_exceptions, id.addr)) {
+    s.auth_mechanisms_plain.clear();
+    s.auth_mechanisms_tls.clear();
+  }
+  if (id.reverse_name != "unknown" && id.name == "unknown")
+    log::warn("hostname ", id.reverse_name, " does not resolve to address ", id.addr);
+  c->label = cat(s.client_name, "[", s.client_addr, "]");
+  c->policy = std::make_unique<smtpd::SessionPolicy>(
+      *shared->policy,
+      [c](const smtpd::Verdict& v) {
+        c->session->policy_checked(v);
+        after_input(c);
+      },
+      [c](bool reached) {
+        c->session->etrn_done(reached);
+        after_input(c);
+      });
+  c->session = std::make_unique<smtpd::Session>(
+      std::move(s), c->sink, [c](std::string_view bytes) { c->send(bytes); }, c, c->policy.get());
+  log::info("connect from ", c->label);
+  // In wrapper mode the greeting waits in the TLS layer until the handshake.
+  c->session->start();
+  watch(c);
+  on_read(c);  // what the client sent meanwhile
+}
+
 void on_accept(service::Context& ctx, event::Accepted a, service::Job job) {
   auto c = std::make_unique<Client>(ctx.loop());
-  smtpd::Settings s = shared->base;
-  s.client_addr = peer_address(a.peer);
-  s.client_trusted = s.client_trusted && smtpd::in_networks(shared->mynetworks, s.client_addr);
-  c->addr = s.client_addr;
-  c->label = cat(s.client_name, "[", s.client_addr, "]");
+  c->addr = peer_address(a.peer);
+  c->label = cat("unknown[", c->addr, "]");
   c->conn = open_connection(ctx, std::move(a.fd));
   c->job = std::move(job);
   c->handshaking = tls_setup->wrappermode;
   Client* raw = c.get();
   c->sink.resumed = [raw] { after_input(raw); };
-  c->session = std::make_unique<smtpd::Session>(
-      std::move(s), c->sink, [raw](std::string_view bytes) { raw->send(bytes); }, raw);
   raw->conn->on_read([raw] { on_read(raw); });
   raw->conn->on_close([raw](const Error& e) { on_close(raw, e); });
   raw->conn->on_tls_ready([raw] { raw->tls_ready(); });
-  log::info("connect from ", raw->label);
   clients[raw] = std::move(c);
   smtpd::ClientLimits::Admission admission = shared->limits->admit(raw->addr);
-  if (admission.verdict != smtpd::ClientLimits::Verdict::ok)
+  if (admission.verdict != smtpd::ClientLimits::Verdict::ok) {
+    log::info("connect from ", raw->label);
     return refuse_connection(raw, admission);
+  }
   raw->slot = std::move(admission.slot);
-  // In wrapper mode the greeting waits in the TLS layer until the handshake.
-  raw->session->start();
-  watch(raw);
+  smtpd::ClientIdentity id;
+  id.addr = raw->addr;
+  if (!shared->peername_lookup) return begin_session(raw, id);
+  raw->peer = std::make_unique<smtpd::PeerName>(
+      [](std::string_view name, dns::RrType type, std::function<void(dns::Answer)> cb) {
+        return shared->policy->dns_query(name, type, std::move(cb));
+      });
+  raw->peer->start(raw->addr, [raw](smtpd::ClientIdentity found) { begin_session(raw, found); });
 }
 
 void pre_drop(service::Context& ctx) {
   auto t = smtpd::tls_setup(ctx.config(), ctx.args().service_name);
   if (!t) throw std::runtime_error(t.error().detail);
   tls_setup = std::make_unique<smtpd::TlsSetup>(std::move(*t));
-}
-
-// The relay decisions the minimal relay control knows of
-// smtpd_relay_restrictions (the restriction engine is still to come).
-bool relay_list_has(const config::Config& cfg, std::string_view word) {
-  for (const std::string& w : cfg.get_list("smtpd_relay_restrictions"))
-    if (iequals(w, word)) return true;
-  return false;
 }
 
 // AUTH mechanisms offered without TLS and under TLS: PLAIN and LOGIN send the
@@ -492,8 +541,6 @@ void post_drop(service::Context& ctx) {
   s.tls_offered = tls_setup->offered();
   s.tls_required = tls_setup->required();
   s.tls_wrapped = tls_setup->wrappermode;
-  s.client_trusted = relay_list_has(cfg, "permit_mynetworks");  // and in mynetworks: on_accept
-  s.relay_authenticated = relay_list_has(cfg, "permit_sasl_authenticated");
   auth_settings(cfg, s);
   sh->service = ctx.args().service_name.empty() ? "smtpd" : ctx.args().service_name;
   sh->sasl_local_domain = cfg.get("smtpd_sasl_local_domain");
@@ -504,6 +551,13 @@ void post_drop(service::Context& ctx) {
   sh->qmgr = std::make_unique<smtpd::QmgrWakeup>(ctx.loop(), queue::qmgr_socket(sh->spool),
                                                  ctx.args().verbose > 0);
   sh->ctx = &ctx;
+  // Relay control, recipient checks, client names and ETRN.
+  sh->policy = std::make_unique<smtpd::PolicyService>(cfg, ctx.loop(), sh->mynetworks,
+                                                      queue::qmgr_socket(sh->spool));
+  sh->peername_lookup = cfg.get_bool("smtpd_peername_lookup");
+  auto exceptions = smtpd::parse_networks(cfg.get_list("smtpd_sasl_exceptions_networks"));
+  if (!exceptions) throw std::runtime_error("smtpd_sasl_exceptions_networks: " + exceptions.error().detail);
+  sh->sasl_exceptions = std::move(*exceptions);
   sh->commits = std::make_unique<event::WorkerPool>(
       ctx.loop(), static_cast<unsigned>(cfg.get_int("smtpd_commit_threads")), "queue file commit");
   shared = std::move(sh);

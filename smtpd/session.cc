@@ -4,6 +4,7 @@
 
 #include "lib/address/path.h"
 #include "lib/base/strings.h"
+#include "lib/dns/names.h"
 #include "smtpd/params.h"
 
 namespace posthorn::smtpd {
@@ -38,6 +39,7 @@ const Session::Verb Session::kVerbs[] = {
     {"HELP", &Session::help, P::connected, kEndsPipeline},
     {"STARTTLS", &Session::starttls, P::connected, kEndsPipeline},
     {"AUTH", &Session::auth, P::connected, kEndsPipeline | kNeedsTls},
+    {"ETRN", &Session::etrn, P::connected, kEndsPipeline | kNeedsTls},
 };
 
 std::string format_reply(int code, std::string_view enhanced, std::string_view text) {
@@ -45,15 +47,20 @@ std::string format_reply(int code, std::string_view enhanced, std::string_view t
   return cat(code, " ", enhanced, " ", text, "\r\n");
 }
 
-Session::Session(Settings settings, Sink& sink, SendFn send, Security* security)
-    : s_(std::move(settings)), sink_(sink), send_(std::move(send)), security_(security) {
+Session::Session(Settings settings, Sink& sink, SendFn send, Security* security, Policy* policy)
+    : s_(std::move(settings)), sink_(sink), send_(std::move(send)), security_(security), policy_(policy) {
   env_.client.name = s_.client_name;
   env_.client.addr = s_.client_addr;
   env_.client.protocol = "SMTP";
   tls_ = s_.tls_wrapped;
 }
 
-void Session::start() {
+// With smtpd_delay_reject = no the client restrictions answer at connect:
+// a refusal replaces the greeting (Postfix's way), and every command but
+// QUIT is then answered 503.
+void Session::start() { check(CheckPoint::connect, Pending::connect); }
+
+void Session::greet() {
   reply(220, "", s_.banner);
   flush();
 }
@@ -131,6 +138,8 @@ void Session::dispatch(std::string_view line) {
     if (iequals(v.name, name)) verb = &v;
   if (!verb) return reply(500, "5.5.2", "Error: command not recognized");
   last_verb_ = std::string(verb->name);
+  if (access_denied_ && verb->run != &Session::quit)
+    return reply(503, "5.7.0", cat("Error: access denied for ", s_.client_name, "[", s_.client_addr, "]"));
   if ((verb->flags & kNeedsTls) && s_.tls_required && !tls_)
     return reply(530, "5.7.0", "Must issue a STARTTLS command first");
   if (!phase_ok(verb->needs)) {
@@ -159,24 +168,28 @@ bool Session::phase_ok(Phase needs) const {
 void Session::helo(std::string_view arg) {
   arg = trim(arg);
   if (arg.empty()) return reply(501, "5.5.4", "Syntax: HELO hostname");
-  reset_transaction();
-  env_.client.helo = std::string(arg);
-  ehlo_ = false;
-  update_protocol();
-  phase_ = P::helo;
-  reply(250, "", s_.myhostname);
+  pending_helo_ = std::string(arg);
+  check(CheckPoint::helo, Pending::helo);
 }
 
 void Session::ehlo(std::string_view arg) {
   arg = trim(arg);
   if (arg.empty()) return reply(501, "5.5.4", "Syntax: EHLO hostname");
+  pending_helo_ = std::string(arg);
+  check(CheckPoint::helo, Pending::ehlo);
+}
+
+// HELO or EHLO passed smtpd_helo_restrictions (when they apply then).
+void Session::helo_accepted(bool ehlo) {
   reset_transaction();
-  env_.client.helo = std::string(arg);
-  ehlo_ = true;
+  env_.client.helo = pending_helo_;
+  ehlo_ = ehlo;
   update_protocol();
   phase_ = P::helo;
+  if (!ehlo) return reply(250, "", s_.myhostname);
   std::vector<std::string> lines = {s_.myhostname, "PIPELINING"};
   lines.push_back(s_.message_size_limit ? cat("SIZE ", s_.message_size_limit) : "SIZE");
+  if (policy_) lines.emplace_back("ETRN");
   if (security_ && s_.tls_offered && !tls_) lines.emplace_back("STARTTLS");
   if (!auth_mechanisms().empty()) lines.push_back(cat("AUTH ", join(auth_mechanisms(), " ")));
   for (const char* kw : {"8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "DSN"})
@@ -204,8 +217,7 @@ void Session::mail(std::string_view arg) {
   env_.ret = params->ret;
   env_.envid = params->envid;
   declared_size_ = params->size.value_or(0);
-  phase_ = P::mail;
-  reply(250, "2.1.0", "Ok");
+  check(CheckPoint::mail, Pending::mail);
 }
 
 bool Session::relay_allowed(const std::string& domain) const {
@@ -226,7 +238,7 @@ void Session::rcpt(std::string_view arg) {
   auto params = rcpt_params(parsed->params, err);
   if (!params) return reply(err);
   const std::string addr = address::to_string(parsed->path.mailbox);
-  if (!parsed->path.is_postmaster() && !relay_allowed(parsed->path.mailbox.domain))
+  if (!policy_ && !parsed->path.is_postmaster() && !relay_allowed(parsed->path.mailbox.domain))
     return reply(554, "5.7.1", cat("<", addr, ">: Relay access denied"));
   if (env_.recipients.size() >= s_.recipient_limit) {
     // Postfix's smtpd_recipient_overshoot_limit: a client that sends more
@@ -236,13 +248,107 @@ void Session::rcpt(std::string_view arg) {
       return reply_uncounted(452, "4.5.3", "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
-  queue::Recipient r;
-  r.address = addr;
-  r.orcpt = params->orcpt;
-  r.notify = params->notify;
-  env_.recipients.push_back(std::move(r));
-  phase_ = P::rcpt;
-  reply(250, "2.1.5", "Ok");
+  pending_rcpt_ = {};
+  pending_rcpt_.address = addr;
+  pending_rcpt_.orcpt = params->orcpt;
+  pending_rcpt_.notify = params->notify;
+  check(CheckPoint::rcpt, Pending::rcpt);
+}
+
+// ETRN (RFC 1985): "ETRN domain", "ETRN @domain" (the domain; qmgr's flush
+// matches recipients in that domain), "ETRN #name" (a queue name: this
+// system's queues are its destinations, so the name is taken as a domain).
+void Session::etrn(std::string_view arg) {
+  if (phase_ == P::connected) return reply(503, "5.5.1", "Error: send HELO/EHLO first");
+  if (phase_ == P::mail || phase_ == P::rcpt)
+    return reply(503, "5.5.1", "Error: MAIL transaction in progress");
+  std::string_view d = trim(arg);
+  if (!d.empty() && (d.front() == '@' || d.front() == '#')) d.remove_prefix(1);
+  auto name = dns::normalize_name(d);
+  if (d.empty() || !name || name->empty()) return reply(501, "5.5.4", "Syntax: ETRN domain");
+  if (!policy_) return reply(458, "4.5.0", "Unable to queue messages");
+  etrn_domain_ = *name;
+  check(CheckPoint::etrn, Pending::etrn);
+}
+
+void Session::etrn_done(bool reached) {
+  if (mode_ != Mode::waiting || pending_ != Pending::flush) return;
+  mode_ = Mode::command;
+  pending_ = Pending::none;
+  if (reached) reply(250, "2.0.0", "Queuing started");
+  else reply(458, "4.5.0", "Unable to queue messages");
+  process();
+  flush();
+}
+
+CheckRequest Session::request(CheckPoint point) const {
+  CheckRequest r;
+  r.point = point;
+  r.client.addr = s_.client_addr;
+  r.client.name = s_.client_name;
+  r.client.reverse_name = s_.client_reverse_name;
+  r.client.name_tempfail = s_.client_name_tempfail;
+  r.helo = point == CheckPoint::helo ? pending_helo_ : env_.client.helo;
+  r.has_sender = point == CheckPoint::mail || point == CheckPoint::rcpt;
+  r.sender = env_.sender;
+  if (point == CheckPoint::rcpt) r.recipient = pending_rcpt_.address;
+  r.etrn_domain = etrn_domain_;
+  r.sasl_login = sasl_login_;
+  return r;
+}
+
+// Asks the policy; the answer continues in checked(), now or from
+// policy_checked() (input waits meanwhile).
+void Session::check(CheckPoint point, Pending what) {
+  if (!policy_) return checked(what, Verdict::accept());
+  if (auto v = policy_->check(request(point))) return checked(what, *v);
+  pending_ = what;
+  mode_ = Mode::waiting;
+  flush();
+}
+
+void Session::policy_checked(const Verdict& v) {
+  if (mode_ != Mode::waiting || pending_ == Pending::none || pending_ == Pending::flush) return;
+  mode_ = Mode::command;
+  checked(std::exchange(pending_, Pending::none), v);
+  if (mode_ != Mode::waiting) process();
+  flush();
+}
+
+void Session::checked(Pending what, const Verdict& v) {
+  const bool ok = v.accepted;
+  switch (what) {
+    case Pending::none:
+    case Pending::flush: return;
+    case Pending::connect:
+      if (ok) return greet();
+      access_denied_ = true;
+      reply(v.reply);
+      return flush();
+    case Pending::helo:
+    case Pending::ehlo:
+      if (!ok) return reply(v.reply);
+      helo_accepted(what == Pending::ehlo);
+      return flush();  // HELO and EHLO end a pipeline group
+    case Pending::mail:
+      if (!ok) {
+        reset_transaction();
+        return reply(v.reply);
+      }
+      phase_ = P::mail;
+      return reply(250, "2.1.0", "Ok");
+    case Pending::rcpt:
+      if (!ok) return reply(v.reply);
+      env_.recipients.push_back(std::move(pending_rcpt_));
+      phase_ = P::rcpt;
+      return reply(250, "2.1.5", "Ok");
+    case Pending::etrn:
+      if (!ok) return reply(v.reply);
+      pending_ = Pending::flush;
+      mode_ = Mode::waiting;
+      flush();
+      return policy_->flush(etrn_domain_);
+  }
 }
 
 void Session::data(std::string_view arg) {
@@ -300,7 +406,8 @@ void Session::vrfy(std::string_view arg) {
 void Session::expn(std::string_view) { reply(502, "5.5.1", "EXPN command is not supported"); }
 
 void Session::help(std::string_view) {
-  reply(214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
+  reply(214, "2.0.0", cat("Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY ",
+                          policy_ ? "ETRN " : "", "HELP"));
 }
 
 // DATA content, one line or part of a line at a time (RFC 5321 4.5.2:

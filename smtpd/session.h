@@ -34,11 +34,16 @@
 //             server that treats LF "." LF as the end can be made to see two
 //             messages where we see one (SMTP smuggling, CVE-2023-51764).
 //             BDAT content has no end marker and is passed on as sent.
-//             Relay control is minimal for now: a recipient is accepted when
-//             its domain is in mydestination, when it is <postmaster>, when
-//             the client is trusted (mynetworks), or when the client has
-//             authenticated and Settings::relay_authenticated allows it;
-//             anything else gets 554 5.7.1 Relay access denied.
+//             Relay control and recipient checks are the Policy's
+//             (smtpd/policy.h, smtpd/restrictions.h): the session asks it
+//             at connect, HELO/EHLO, MAIL, RCPT and ETRN and waits for the
+//             verdict with its input unread. Without a Policy (tests of the
+//             protocol alone) a minimal rule applies: a recipient is
+//             accepted when its domain is in mydestination, when it is
+//             <postmaster>, when the client is trusted (mynetworks), or when
+//             the client has authenticated and Settings::relay_authenticated
+//             allows it; anything else gets 554 5.7.1 Relay access denied.
+//             ETRN (RFC 1985) needs a Policy to flush through.
 //
 // STARTTLS (RFC 3207) and AUTH (RFC 4954) are the session's protocol part
 // only (smtpd/tls_verb.cc, smtpd/auth_verb.cc): the handshake and the
@@ -58,15 +63,9 @@
 
 #include "lib/auth/sasl.h"
 #include "lib/queue/queue_file.h"
+#include "smtpd/policy.h"
 
 namespace posthorn::smtpd {
-
-// One SMTP reply line's parts; format_reply() writes "code enhanced text".
-struct Reply {
-  int code = 250;
-  std::string enhanced;  // "2.0.0"; "" = none (greeting, HELO)
-  std::string text;
-};
 
 // One message being received. Session feeds it the content (after
 // dot-unstuffing, line ends as sent), then calls commit() once, or destroys
@@ -140,9 +139,13 @@ struct Settings {
   bool helo_required = false;                       // smtpd_helo_required
   std::size_t max_line = 2048;  // longest command line, CRLF included
   std::vector<std::string> mydestination;  // lower case domains
-  // The client: name and address for the envelope; trusted = in mynetworks.
+  // The client: name and address for the envelope and the Policy;
+  // client_trusted (in mynetworks) and relay_authenticated serve only the
+  // minimal relay rule of sessions without a Policy (sendmail -bs, tests).
   std::string client_name = "unknown";
   std::string client_addr;
+  std::string client_reverse_name = "unknown";  // PTR name, confirmed or not
+  bool client_name_tempfail = false;            // the name lookup failed temporarily
   bool client_trusted = false;
   // STARTTLS and AUTH; both need a Security owner. An AUTH mechanism list
   // that is empty for the session's state means AUTH is not offered then.
@@ -161,7 +164,8 @@ class Session {
   // `sink` (and `security`, if any) must outlive the session. `send`
   // receives reply bytes in batches. Without `security` neither STARTTLS nor
   // AUTH is offered.
-  Session(Settings settings, Sink& sink, SendFn send, Security* security = nullptr);
+  Session(Settings settings, Sink& sink, SendFn send, Security* security = nullptr,
+          Policy* policy = nullptr);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -182,8 +186,9 @@ class Session {
   // The handshake is done: the session starts afresh (RFC 3207 4.2: no
   // HELO, no transaction, no authentication), the client sends EHLO again.
   void tls_started();
-  // A password check or a message store is out: the owner should stop
-  // reading (and stop the client's timers) until it answers.
+  // A password check, policy check, ETRN flush or message store is out:
+  // the owner should stop reading (and stop the client's timers) until it
+  // answers.
   bool waiting() const { return mode_ == Mode::waiting || mode_ == Mode::committing; }
   // Message content is being received: from DATA's 354 to the final dot,
   // from the first BDAT to the end of BDAT LAST (smtpd_data_timeout).
@@ -204,6 +209,11 @@ class Session {
   // The answer to Security::check_password(): replies 235, 535 or 454 and
   // goes on with the input that waited.
   void auth_checked(const AuthOutcome& outcome);
+  // The answer to Policy::check() when it did not answer at once: replies
+  // (or goes on with the command) and then with the input that waited.
+  void policy_checked(const Verdict& v);
+  // The answer to Policy::flush() (ETRN): qmgr was reached or not.
+  void etrn_done(bool reached);
   const std::string& sasl_login() const { return sasl_login_; }    // "" = none
   const std::string& sasl_method() const { return sasl_method_; }  // with sasl_login
 
@@ -246,6 +256,15 @@ class Session {
   void help(std::string_view arg);
   void starttls(std::string_view arg);  // smtpd/tls_verb.cc
   void auth(std::string_view arg);      // smtpd/auth_verb.cc
+  void etrn(std::string_view arg);
+
+  // Policy checks (smtpd/policy.h). Pending: what waits for the verdict.
+  enum class Pending { none, connect, helo, ehlo, mail, rcpt, etrn, flush };
+  void check(CheckPoint point, Pending what);
+  void checked(Pending what, const Verdict& v);
+  CheckRequest request(CheckPoint point) const;
+  void greet();
+  void helo_accepted(bool ehlo);
 
   // AUTH exchange (smtpd/auth_verb.cc).
   const std::vector<std::string>& auth_mechanisms() const;
@@ -314,6 +333,14 @@ class Session {
   std::optional<auth::Exchange> exchange_;  // an AUTH exchange in progress
   std::string sasl_method_;      // of the AUTH being checked or done
   std::string sasl_login_;       // after a successful AUTH
+
+  // Policy.
+  Policy* policy_;
+  Pending pending_ = Pending::none;
+  std::string pending_helo_;     // HELO/EHLO argument being checked
+  queue::Recipient pending_rcpt_;  // RCPT being checked
+  std::string etrn_domain_;
+  bool access_denied_ = false;   // smtpd_client_restrictions refused at connect
 };
 
 // "code enhanced text\r\n" (enhanced left out when empty).

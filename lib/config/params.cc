@@ -229,6 +229,13 @@ constexpr Param kParams[] = {
   {"maps_rbl_reject_code", T::count, "554", kReplyCode, "Reply code for a client listed by a DNS blocklist.", {}},
   {"reject_code", T::count, "554", kReplyCode, "Reply code of the reject restriction.", {}},
   {"defer_code", T::count, "450", {400, 499}, "Reply code of the defer restriction.", {}},
+  {"access_map_defer_code", T::count, "450", {400, 499}, "Reply code for a DEFER from an access table.", {}},
+  {"non_fqdn_reject_code", T::count, "504", kReplyCode, "Reply code for a sender, recipient or HELO name that is not fully qualified.", {}},
+  {"invalid_hostname_reject_code", T::count, "501", kReplyCode, "Reply code for a HELO name with bad syntax.", {}},
+  {"unknown_client_reject_code", T::count, "450", kReplyCode, "Reply code for a client without a (confirmed) host name.", {}},
+  {"unknown_virtual_alias_reject_code", T::count, "550", kReplyCode, "Reply code for an unknown recipient in a virtual alias domain.", {}},
+  {"nullmx_reject_code", T::count, "556", kReplyCode, "Reply code for a sender or recipient domain with a null MX (RFC 7505).", {}},
+  {"smtpd_null_access_lookup_key", T::string, "<>", kAny, "Key looked up in check_sender_access tables for the null sender.", {}},
 
   // smtpd TLS.
   {"smtpd_tls_security_level", T::string, "", kAny, "TLS in smtpd: none, may (STARTTLS offered), encrypt (required); empty offers it when a certificate is set.", "|none|may|encrypt"},

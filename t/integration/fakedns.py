@@ -4,11 +4,12 @@ Serves a test zone over UDP and TCP on 127.0.0.1 and an ephemeral port, from
 a thread, like a recursive resolver would answer: records of the asked type,
 NODATA (NOERROR, no answer) for a known name without that type, NXDOMAIN for
 an unknown name. Names in `servfail` get SERVFAIL, names in `silent` no
-answer at all. Only MX, A, AAAA are served; the zone is a dict:
+answer at all. Only MX, A, AAAA and PTR are served; the zone is a dict:
 
     {"example.test": [("MX", 10, "mx1.example.test")],
      "mx1.example.test": [("A", "127.0.0.2")],
-     "nullmx.test": [("MX", 0, ".")]}
+     "nullmx.test": [("MX", 0, ".")],
+     "2.0.0.127.in-addr.arpa": [("PTR", "client.test")]}
 
 Posthorn is pointed at it with dns_nameservers = 127.0.0.1:PORT.
 """
@@ -17,7 +18,7 @@ import socketserver
 import struct
 import threading
 
-TYPES = {"A": 1, "MX": 15, "AAAA": 28}
+TYPES = {"A": 1, "PTR": 12, "MX": 15, "AAAA": 28}
 
 
 def encode_name(name):
@@ -71,6 +72,8 @@ class Zone:
                     rdata = socket.inet_pton(socket.AF_INET, rec[1])
                 elif rec[0] == "AAAA":
                     rdata = socket.inet_pton(socket.AF_INET6, rec[1])
+                elif rec[0] == "PTR":
+                    rdata = encode_name(rec[1])
                 else:
                     rdata = struct.pack("!H", rec[1]) + encode_name(rec[2])
                 answers.append(b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 300, len(rdata)) + rdata)
@@ -114,10 +117,19 @@ class FakeDns:
                 except (OSError, ValueError, IndexError, struct.error):
                     return
 
-        self.udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Udp)
-        self.port = self.udp.server_address[1]
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Tcp)
+        # The UDP port the kernel picks may be taken for TCP (other tests run
+        # on this machine at the same time): pick again.
+        for attempt in range(50):
+            self.udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Udp)
+            self.port = self.udp.server_address[1]
+            try:
+                self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Tcp)
+                break
+            except OSError:
+                self.udp.server_close()
+                if attempt == 49:
+                    raise
         for s in (self.udp, self.tcp):
             s.daemon_threads = True
             threading.Thread(target=s.serve_forever, daemon=True).start()

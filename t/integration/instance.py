@@ -74,6 +74,11 @@ class Instance:
             "queue_directory": "spool",
             "data_directory": "data",
             "maillog_file": "maillog",
+            # Hermetic by default: smtpd asks no DNS server for client names
+            # and checks no local users against the host's /etc/aliases and
+            # accounts. Tests of those features set them back.
+            "smtpd_peername_lookup": "no",
+            "local_recipient_maps": "",
         }
         if os.geteuid() == 0:
             self.main.update(mail_owner="nobody", setgid_group="nogroup")

@@ -479,9 +479,12 @@ def maildir_messages(box):
     return sorted(new.iterdir()) if new.exists() else []
 
 
-def test_end_to_end_smtp_to_virtual_maildir_with_an_alias(mail, mail_store, tmp_path):
-    tables = tmp_path / "tables"
+def test_end_to_end_smtp_to_virtual_maildir_with_an_alias(mail, mail_store):
+    # smtpd reads the tables too (unknown recipients are refused), as the
+    # mail owner: they live where every uid can reach them.
+    tables = mail_store.parent / "tables"
     tables.mkdir()
+    tables.chmod(0o755)
     (tables / "vmailbox").write_text("bob@v.test v.test/bob/\ncarol@v.test v.test/carol/\n")
     (tables / "valias").write_text("team@v.test bob@v.test, carol@v.test\n")
     m = mail({
