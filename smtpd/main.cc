@@ -96,6 +96,9 @@ struct Shared {
 std::unique_ptr<Shared> shared;
 // Loaded while still root (keys), before Shared exists.
 std::unique_ptr<smtpd::TlsSetup> tls_setup;
+// Read before the drop (a chroot hides /etc): client names come from it
+// first (smtpd/peername.h).
+std::unique_ptr<dns::HostsFile> hosts_file;
 
 std::string peer_address(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = "";
@@ -465,7 +468,8 @@ void on_accept(service::Context& ctx, event::Accepted a, service::Job job) {
   raw->peer = std::make_unique<smtpd::PeerName>(
       [](std::string_view name, dns::RrType type, std::function<void(dns::Answer)> cb) {
         return shared->policy->dns_query(name, type, std::move(cb));
-      });
+      },
+      hosts_file.get());
   raw->peer->start(raw->addr, [raw](smtpd::ClientIdentity found) { begin_session(raw, found); });
 }
 
@@ -473,6 +477,7 @@ void pre_drop(service::Context& ctx) {
   auto t = smtpd::tls_setup(ctx.config(), ctx.args().service_name);
   if (!t) throw std::runtime_error(t.error().detail);
   tls_setup = std::make_unique<smtpd::TlsSetup>(std::move(*t));
+  hosts_file = std::make_unique<dns::HostsFile>(dns::HostsFile::load());
 }
 
 // AUTH mechanisms offered without TLS and under TLS: PLAIN and LOGIN send the

@@ -25,6 +25,14 @@ void PeerName::start(const std::string& addr, Done done) {
   done_ = std::move(done);
   id_ = {};
   id_.addr = addr;
+  if (hosts_) {
+    if (auto name = hosts_->name_of(addr)) {
+      id_.reverse_name = *name;
+      if (hosts_->has(*name, addr)) id_.name = *name;
+      Done d = std::move(done_);
+      return d(id_);
+    }
+  }
   auto rev = dns::reverse_name(addr);
   if (!rev) {
     Done d = std::move(done_);

@@ -24,8 +24,10 @@ ZONE = {
     "good.test": [("MX", 10, "mx.good.test")],
     "aonly.test": [("A", "192.0.2.5")],
     "2.0.0.127.rbl.test": [("A", "127.0.0.2")],
-    "1.0.0.127.in-addr.arpa": [("PTR", "client.test")],
-    "client.test": [("A", "127.0.0.1")],
+    # 127.0.0.1 is named by /etc/hosts before DNS is asked (as the C
+    # library does): the DNS-named client is 127.0.0.3.
+    "3.0.0.127.in-addr.arpa": [("PTR", "client.test")],
+    "client.test": [("A", "127.0.0.3")],
     "2.0.0.127.in-addr.arpa": [("PTR", "liar.test")],
     "liar.test": [("A", "127.0.0.9")],
     "remote.test": [("MX", 10, "mx.remote.test")],
@@ -297,15 +299,23 @@ def test_a_misconfigured_restriction_is_answered_451(smtpd):
 def test_client_names_from_dns(smtpd):
     inst, port = smtpd(smtpd_peername_lookup="yes",
                        smtpd_client_restrictions="permit_mynetworks, reject_unknown_client_hostname")
-    with client(port, "127.0.0.1") as s:
+    with client(port, "127.0.0.3") as s:
         s.ehlo("helo.test")
         s.sendmail("a@good.test", ["bob@example.org"], b"Subject: name\r\n\r\nbody\r\n")
-    inst.wait_log("connect from client.test[127.0.0.1]")
-    inst.wait_log("client=client.test[127.0.0.1]")
+    inst.wait_log("connect from client.test[127.0.0.3]")
+    inst.wait_log("client=client.test[127.0.0.3]")
     incoming = inst.dir / "spool" / "incoming"
     data = wait_for(lambda: [p.read_bytes() for p in incoming.iterdir()] if incoming.exists() else [],
                     what="a queue file")[0]
-    assert b"Received: from helo.test (client.test [127.0.0.1])" in data
+    assert b"Received: from helo.test (client.test [127.0.0.3])" in data
+    # 127.0.0.1 by the hosts file, with no DNS question (as Postfix's
+    # gethostbyaddr()), when the file names it.
+    listed = [line.split("#")[0].split() for line in open("/etc/hosts")]
+    names = [f[1].lower() for f in listed if len(f) > 1 and f[0] == "127.0.0.1"]
+    if names:
+        with client(port, "127.0.0.1") as s:
+            s.ehlo("helo.test")
+        inst.wait_log(f"connect from {names[0]}[127.0.0.1]")
     # 127.0.0.2's PTR name does not lead back to it: unknown, with Postfix's warning.
     assert rcpt_reply(port, "bob@example.org", src="127.0.0.2") == (
         450, "4.7.25 Client host rejected: cannot find your hostname, [127.0.0.2]")
@@ -394,18 +404,18 @@ def test_a_changed_access_table_is_used_by_the_next_process(smtpd, tables):
 def test_implicit_tls_handshake_may_finish_before_the_name_lookup(smtpd, tables):
     from tlsauth_helpers import client_context, make_cert
     cert, key = make_cert(tables, "rsa")
-    slow = FakeDns({}, silent=["1.0.0.127.in-addr.arpa"])  # the PTR question goes unanswered
+    slow = FakeDns({}, silent=["3.0.0.127.in-addr.arpa"])  # the PTR question goes unanswered
     try:
         inst, port = smtpd(smtpd_tls_wrappermode="yes", smtpd_tls_cert_file=str(cert),
                            smtpd_tls_key_file=str(key), smtpd_peername_lookup="yes",
                            dns_nameservers=slow.address, dns_timeout="1s", dns_retry_count="1")
-        raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=20, source_address=("127.0.0.3", 0))
         with client_context().wrap_socket(raw) as s:  # the handshake is done here
             f = s.makefile("rb")
             assert f.readline().startswith(b"220 ")  # after the lookup gave up
             s.sendall(b"EHLO client.test\r\n")
             assert f.readline().startswith(b"250")
-        inst.wait_log("connect from unknown[127.0.0.1]")
-        assert "1.0.0.127.in-addr.arpa" in [q for q, _ in slow.zone.queries]
+        inst.wait_log("connect from unknown[127.0.0.3]")
+        assert "3.0.0.127.in-addr.arpa" in [q for q, _ in slow.zone.queries]
     finally:
         slow.stop()

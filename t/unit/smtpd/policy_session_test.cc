@@ -207,8 +207,8 @@ dns::Answer addrs(std::vector<std::string> texts) {
   return a;
 }
 
-ClientIdentity lookup(FakeDns& dns, const std::string& addr) {
-  PeerName p(dns.query());
+ClientIdentity lookup(FakeDns& dns, const std::string& addr, const dns::HostsFile* hosts = nullptr) {
+  PeerName p(dns.query(), hosts);
   std::optional<ClientIdentity> got;
   p.start(addr, [&](ClientIdentity id) { got = id; });
   dns.run();
@@ -243,4 +243,19 @@ TEST_CASE("the client name is the forward-confirmed PTR name", "[smtpd][policy][
   dns.zone["1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa|PTR"] = ptr("six.example.net");
   dns.zone["six.example.net|AAAA"] = addrs({"2001:db8:0::1"});
   CHECK(lookup(dns, "2001:db8::1").name == "six.example.net");
+}
+
+TEST_CASE("the hosts file names a client before DNS is asked", "[smtpd][policy][peername]") {
+  FakeDns dns;
+  dns.zone["1.0.0.127.in-addr.arpa|PTR"] = ptr("from-dns.example.net");
+  dns.zone["5.2.0.192.in-addr.arpa|PTR"] = ptr("five.example.net");
+  dns.zone["five.example.net|A"] = addrs({"192.0.2.5"});
+  const auto hosts = dns::HostsFile::parse("127.0.0.1 localhost\n192.0.2.6 six.test\n192.0.2.7 seven.test\n"
+                                           "192.0.2.70 seven.test\n");
+  ClientIdentity id = lookup(dns, "127.0.0.1", &hosts);
+  CHECK(id.name == "localhost");
+  CHECK(id.reverse_name == "localhost");
+  CHECK(lookup(dns, "192.0.2.6", &hosts).name == "six.test");
+  CHECK(lookup(dns, "192.0.2.5", &hosts).name == "five.example.net");  // not listed: DNS
+  CHECK(lookup(dns, "127.0.0.1").name == "unknown");  // without the file: DNS says from-dns, unconfirmed
 }
