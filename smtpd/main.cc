@@ -198,10 +198,14 @@ class QueueSink : public smtpd::Sink {
   std::unique_ptr<smtpd::Message> open(const queue::Envelope& env) override {
     return std::make_unique<QueuedMessage>(env, tls_info, sasl_method, resumed);
   }
-  // Postfix's shape: "NOQUEUE: reject: 554 5.7.1 ...; from=<a> proto=ESMTP helo=<c>".
-  void refused(const smtpd::Reply& r, const queue::Envelope& env) override {
-    log::info("NOQUEUE: reject: ", env.client.name, "[", env.client.addr, "]: ", r.code, " ",
-              r.enhanced, " ", printable(r.text), "; from=<", printable(env.sender), "> proto=",
+  // Postfix's shape, which log tools (fail2ban, pflogsumm) match:
+  // "NOQUEUE: reject: RCPT from name[addr]: 554 5.7.1 ...; from=<a> to=<b>
+  // proto=ESMTP helo=<c>".
+  void refused(const smtpd::Reply& r, const queue::Envelope& env, std::string_view command,
+               std::string_view recipient) override {
+    log::info("NOQUEUE: reject: ", command, " from ", env.client.name, "[", env.client.addr, "]: ",
+              r.code, " ", r.enhanced, " ", printable(r.text), "; from=<", printable(env.sender), ">",
+              recipient.empty() ? "" : cat(" to=<", printable(recipient), ">"), " proto=",
               env.client.protocol, " helo=<", printable(env.client.helo), ">");
   }
 };

@@ -228,6 +228,7 @@ bool Session::relay_allowed(const std::string& domain) const {
 }
 
 void Session::rcpt(std::string_view arg) {
+  pending_rcpt_ = {};  // a refusal before the address is known names none
   if (!istarts_with(arg, "TO:")) return reply(501, "5.5.4", "Syntax: RCPT TO:<address>");
   address::Options opts;
   opts.smtputf8 = env_.smtputf8;
@@ -238,6 +239,7 @@ void Session::rcpt(std::string_view arg) {
   auto params = rcpt_params(parsed->params, err);
   if (!params) return reply(err);
   const std::string addr = address::to_string(parsed->path.mailbox);
+  pending_rcpt_.address = addr;
   if (!policy_ && !parsed->path.is_postmaster() && !relay_allowed(parsed->path.mailbox.domain))
     return reply(554, "5.7.1", cat("<", addr, ">: Relay access denied"));
   if (env_.recipients.size() >= s_.recipient_limit) {
@@ -248,8 +250,6 @@ void Session::rcpt(std::string_view arg) {
       return reply_uncounted(452, "4.5.3", "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
-  pending_rcpt_ = {};
-  pending_rcpt_.address = addr;
   pending_rcpt_.orcpt = params->orcpt;
   pending_rcpt_.notify = params->notify;
   check(CheckPoint::rcpt, Pending::rcpt);
@@ -558,7 +558,8 @@ void Session::reply(int code, std::string_view enhanced, std::string_view text) 
   if (mode_ == Mode::closed) return;
   out_ += format_reply(code, enhanced, text);
   if (code < 400) return;
-  sink_.refused({code, std::string(enhanced), std::string(text)}, env_);
+  sink_.refused({code, std::string(enhanced), std::string(text)}, env_, state_name(),
+                last_verb_ == "RCPT" ? pending_rcpt_.address : "");
   // Every refusal counts towards smtpd_hard_error_limit (as in Postfix).
   if (++errors_ < s_.hard_error_limit) return;
   out_ += format_reply(421, "4.7.0", cat(s_.myhostname, " Error: too many errors"));

@@ -95,10 +95,15 @@ class Sink {
   // Never null.
   virtual std::unique_ptr<Message> open(const queue::Envelope& env) = 0;
   // Every 4xx/5xx reply the session sends, with the transaction as it
-  // stands (sender, client, HELO), for the log. The default ignores it.
-  virtual void refused(const Reply& reply, const queue::Envelope& env) {
+  // stands (sender, client, HELO), the command it answers ("RCPT", "MAIL",
+  // "CONNECT", "END-OF-MESSAGE", ...) and, for RCPT, the recipient (else
+  // ""), for the log. The default ignores it.
+  virtual void refused(const Reply& reply, const queue::Envelope& env, std::string_view command,
+                       std::string_view recipient) {
     (void)reply;
     (void)env;
+    (void)command;
+    (void)recipient;
   }
 };
 

@@ -88,8 +88,9 @@ def test_relay_denied_from_outside_mynetworks(smtpd):
         assert code == 454 and b"4.7.1" in text and b"Relay access denied" in text
         assert s.rcpt("bob@example.org")[0] == 250
     assert queued(inst) == []
-    inst.wait_log("NOQUEUE: reject: unknown[127.0.0.1]: 454 4.7.1 <victim@far.example>: "
-                  "Relay access denied; from=<a@c.example> proto=ESMTP helo=<c.example>")
+    inst.wait_log("NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 454 4.7.1 <victim@far.example>: "
+                  "Relay access denied; from=<a@c.example> to=<victim@far.example> proto=ESMTP "
+                  "helo=<c.example>")
 
 
 def test_pipelined_session(smtpd):

@@ -109,7 +109,8 @@ def test_relaying_from_outside_mynetworks_is_refused(smtpd):
         assert rcpt_reply(port, ours, src="127.0.0.2")[0] == 250, ours
     # Source routes and percent hacks do not open a path to elsewhere.
     assert rcpt_reply(port, "@example.org:victim@far.test", src="127.0.0.2")[0] == 454
-    inst.wait_log("NOQUEUE: reject: unknown[127.0.0.2]: 454 4.7.1 <victim@far.test>: Relay access denied;")
+    inst.wait_log("NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 454 4.7.1 <victim@far.test>: "
+                  "Relay access denied;")
 
     inst2, port2 = smtpd(smtpd_relay_restrictions="permit_mynetworks, reject_unauth_destination")
     assert rcpt_reply(port2, "victim@far.test", src="127.0.0.2") == (
@@ -177,8 +178,9 @@ def test_access_tables_hash_and_texthash(smtpd, tables, tmp_path):
         550, "5.7.1 <blocked@example.org>: Recipient address rejected: mailbox closed")
     assert rcpt_reply(port, "bob@example.org", src="127.0.0.2") == (
         554, "5.7.1 <unknown[127.0.0.2]>: Client host rejected: go away")
-    inst.wait_log("NOQUEUE: reject: unknown[127.0.0.2]: 554 5.7.1 <unknown[127.0.0.2]>: "
-                  "Client host rejected: go away; from=<a@good.test> proto=ESMTP helo=<client.test>")
+    inst.wait_log("NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 554 5.7.1 <unknown[127.0.0.2]>: "
+                  "Client host rejected: go away; from=<a@good.test> to=<bob@example.org> "
+                  "proto=ESMTP helo=<client.test>")
 
 
 def test_rbl_hit_and_miss(smtpd, dns):

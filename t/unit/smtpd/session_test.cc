@@ -20,7 +20,13 @@ class FakeSink : public Sink {
  public:
   std::vector<Stored> stored;
   std::vector<int> refusals;
-  void refused(const Reply& r, const queue::Envelope&) override { refusals.push_back(r.code); }
+  std::vector<std::string> commands, recipients;  // of each refusal
+  void refused(const Reply& r, const queue::Envelope&, std::string_view command,
+               std::string_view recipient) override {
+    refusals.push_back(r.code);
+    commands.emplace_back(command);
+    recipients.emplace_back(recipient);
+  }
   class Msg : public Message {
    public:
     Msg(FakeSink& s, queue::Envelope env) : sink_(s) { m_.env = std::move(env); }
@@ -208,6 +214,15 @@ TEST_CASE("recipient limit and relay control", "[smtpd]") {
   CHECK(r.say("RCPT TO:<a@EXAMPLE.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n") ==
         "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n452 4.5.3 Error: too many recipients\r\n");
   CHECK(r.say("RCPT TO:<x@[192.0.2.9]>\r\n") == "554 5.7.1 <x@[192.0.2.9]>: Relay access denied\r\n");
+  // The log gets the command and the recipient (Postfix's "RCPT from ... to=<x>").
+  REQUIRE(r.sink.commands.size() == 1);  // the 452 overshoot is not logged
+  CHECK(r.sink.commands.back() == "RCPT");
+  CHECK(r.sink.recipients.back() == "x@[192.0.2.9]");
+  CHECK(r.say("RCPT TO:x@y\r\n").substr(0, 3) == "501");
+  CHECK(r.sink.recipients.back().empty());  // refused before the address was known
+  CHECK(r.say("MAIL FROM:<>\r\n").substr(0, 3) == "503");
+  CHECK(r.sink.commands.back() == "MAIL");
+  CHECK(r.sink.recipients.back().empty());
   Settings t = settings();
   t.client_trusted = true;
   Run trusted(t);
