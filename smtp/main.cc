@@ -35,6 +35,7 @@
 #include <stdexcept>
 
 #include "lib/dns/config.h"
+#include "lib/dns/main_cf.h"
 #include "lib/dns/resolver.h"
 #include "lib/event/timer.h"
 #include "lib/ipc/server.h"
@@ -59,28 +60,6 @@ struct Daemon {
   std::unique_ptr<event::Timer> cache_timer;
 };
 std::unique_ptr<Daemon> daemon_state;
-
-dns::Config dns_config(const config::Config& cfg) {
-  dns::Config dc;
-  const std::string list = cfg.get("dns_nameservers");
-  if (!list.empty()) {
-    auto c = dns::config_from_list(list);
-    if (!c) throw std::runtime_error(c.error().detail);
-    dc = std::move(*c);
-  } else {
-    auto rc = dns::load_resolv_conf();
-    if (rc) {
-      for (const std::string& w : rc->warnings) log::warn(w);
-      dc = std::move(rc->config);
-    } else {
-      log::warn("cannot read /etc/resolv.conf: ", rc.error().detail, "; asking 127.0.0.1");
-      dc = dns::parse_resolv_conf("").config;
-    }
-  }
-  dc.timeout = std::chrono::milliseconds(cfg.get_time("dns_timeout") * 1000);
-  dc.attempts = static_cast<unsigned>(std::max<long long>(1, cfg.get_int("dns_retry_count")));
-  return dc;
-}
 
 std::unique_ptr<tls::ClientContext> tls_context(const config::Config& cfg, const smtp::Settings& s) {
   if (s.tls_level == tls::SecurityLevel::none && cfg.get_list("smtp_tls_policy_maps").empty()) return nullptr;
@@ -117,7 +96,7 @@ void post_drop(service::Context& ctx) {
   const std::string service = ctx.args().service_name.empty() ? "smtp" : ctx.args().service_name;
   Daemon* d = daemon_state.get();
   smtp::Settings settings = smtp::Settings::from_config(cfg, service);
-  d->resolver = std::make_unique<dns::Resolver>(dns_config(cfg));
+  d->resolver = std::make_unique<dns::Resolver>(dns::config_from_main_cf(cfg));
   dns::Resolver* resolver = d->resolver.get();
   smtp::Lookup lookup = [resolver](std::string_view name, dns::RrType type) { return resolver->query(name, type); };
   const smtp::Millis connect_timeout = settings.connect_timeout;
