@@ -215,5 +215,10 @@ int main(int argc, char** argv) {
   p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  p.on_exit = [](service::Context&) {
+    client.reset();
+    client_job = {};
+    shared.reset();
+  };
   return service::run(p, argc, argv);
 }
