@@ -41,19 +41,19 @@ void WorkerPool::submit(Fn work, Fn done) {
   ++in_flight_;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    todo_.push_back({std::move(work), std::move(done)});
+    queued_.push_back({std::move(work), std::move(done)});
   }
   cv_.notify_one();
 }
 
-// Stopping still drains todo_: an item was promised to run.
+// Stopping still drains queued_: an item was promised to run.
 void WorkerPool::worker() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !todo_.empty(); });
-    if (todo_.empty()) return;
-    Item item = std::move(todo_.front());
-    todo_.pop_front();
+    cv_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
+    if (queued_.empty()) return;
+    Item item = std::move(queued_.front());
+    queued_.pop_front();
     lock.unlock();
     item.work();
     lock.lock();

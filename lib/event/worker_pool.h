@@ -72,7 +72,7 @@ class WorkerPool {
   std::string name_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Item> todo_;      // guarded by mu_
+  std::deque<Item> queued_;      // guarded by mu_
   std::vector<Item> finished_; // guarded by mu_: work done, `done` due
   bool stopping_ = false;      // guarded by mu_
   bool signalled_ = false;     // guarded by mu_: a byte is in the pipe
