@@ -45,6 +45,7 @@
 
 #include "imapd/client.h"
 #include "lib/access/mailbox_location.h"
+#include "lib/access/tls.h"
 #include "lib/auth/client.h"
 #include "lib/base/strings.h"
 #include "lib/log/log.h"
@@ -66,11 +67,6 @@ std::string peer_address(const sockaddr_storage& ss) {
   else
     return "127.0.0.1";  // a UNIX-domain client is local
   return buf;
-}
-
-std::string from_config_dir(const config::Config& cfg, const std::string& file) {
-  if (file.empty() || file.front() == '/') return file;
-  return (cfg.config_directory() / file).string();
 }
 
 // Password checks through the auth service, stores through lib/access and
@@ -131,33 +127,6 @@ bool started_as_root = false;
 std::unique_ptr<imapd::Client> client;
 service::Job client_job;
 
-// imap_tls_cert_file/_key_file with smtpd's mandatory protocol and cipher
-// settings. No certificate: no STARTTLS (and wrapper mode cannot start). A
-// certificate that does not load stops wrapper mode and turns STARTTLS off.
-void tls_setup(const config::Config& cfg, const std::string& service, Shared& sh) {
-  const bool wrapper = cfg.get_bool("imap_tls_wrappermode");
-  std::string cert = cfg.get("imap_tls_cert_file");
-  if (cert.empty()) {
-    if (wrapper) throw std::runtime_error("imap_tls_wrappermode = yes needs imap_tls_cert_file");
-    return;
-  }
-  tls::ServerSettings s;
-  std::string key = cfg.get("imap_tls_key_file");
-  s.certificates.push_back({from_config_dir(cfg, cert), key.empty() ? "" : from_config_dir(cfg, key)});
-  s.protocols = join(cfg.get_list("smtpd_tls_mandatory_protocols"), " ");
-  s.ciphers = cfg.get("smtpd_tls_mandatory_ciphers");
-  s.exclude_ciphers = cfg.get_list("smtpd_tls_exclude_ciphers");
-  s.ticket_lifetime = std::chrono::seconds(cfg.get_time("smtpd_tls_session_cache_timeout"));
-  s.session_id_context = cat("imapd/", service);
-  auto ctx = tls::ReloadingServerContext::create(std::move(s));
-  if (!ctx) {
-    if (wrapper || ctx.error().code == Errc::parse) throw std::runtime_error(ctx.error().detail);
-    log::warn("STARTTLS is off: ", ctx.error().detail);
-    return;
-  }
-  sh.tls.emplace(std::move(*ctx));
-}
-
 void pre_drop(service::Context&) { started_as_root = privs::is_root(); }
 
 void post_drop(service::Context& ctx) {
@@ -181,7 +150,7 @@ void post_drop(service::Context& ctx) {
   sh->options.timeout = std::chrono::seconds(cfg.get_time("imap_timeout"));
   sh->options.wrappermode = cfg.get_bool("imap_tls_wrappermode");
   const std::string service = ctx.args().service_name.empty() ? "imapd" : ctx.args().service_name;
-  tls_setup(cfg, service, *sh);
+  sh->tls = access::server_tls(cfg, "imap", cat("imapd/", service), "STARTTLS");
   sh->options.tls = sh->tls ? &*sh->tls : nullptr;
   sh->backend = std::make_unique<ProcessBackend>(ctx.loop(), cfg, service);
   shared = std::move(sh);

@@ -43,6 +43,7 @@
 #include <stdexcept>
 
 #include "lib/access/mailbox_location.h"
+#include "lib/access/tls.h"
 #include "lib/auth/client.h"
 #include "lib/base/strings.h"
 #include "lib/log/log.h"
@@ -125,38 +126,6 @@ bool started_as_root = false;
 std::unique_ptr<pop3d::Client> client;
 service::Job client_job;
 
-std::string from_config_dir(const config::Config& cfg, const std::string& file) {
-  if (file.empty() || file.front() == '/') return file;
-  return (cfg.config_directory() / file).string();
-}
-
-// pop3_tls_cert_file/_key_file with smtpd's mandatory protocol and cipher
-// settings. No certificate: no STLS (and wrapper mode cannot start). A
-// certificate that does not load stops wrapper mode and turns STLS off.
-void tls_setup(const config::Config& cfg, const std::string& service, Shared& sh) {
-  const bool wrapper = cfg.get_bool("pop3_tls_wrappermode");
-  std::string cert = cfg.get("pop3_tls_cert_file");
-  if (cert.empty()) {
-    if (wrapper) throw std::runtime_error("pop3_tls_wrappermode = yes needs pop3_tls_cert_file");
-    return;
-  }
-  tls::ServerSettings s;
-  std::string key = cfg.get("pop3_tls_key_file");
-  s.certificates.push_back({from_config_dir(cfg, cert), key.empty() ? "" : from_config_dir(cfg, key)});
-  s.protocols = join(cfg.get_list("smtpd_tls_mandatory_protocols"), " ");
-  s.ciphers = cfg.get("smtpd_tls_mandatory_ciphers");
-  s.exclude_ciphers = cfg.get_list("smtpd_tls_exclude_ciphers");
-  s.ticket_lifetime = std::chrono::seconds(cfg.get_time("smtpd_tls_session_cache_timeout"));
-  s.session_id_context = cat("pop3d/", service);
-  auto ctx = tls::ReloadingServerContext::create(std::move(s));
-  if (!ctx) {
-    if (wrapper || ctx.error().code == Errc::parse) throw std::runtime_error(ctx.error().detail);
-    log::warn("STLS is off: ", ctx.error().detail);
-    return;
-  }
-  sh.tls.emplace(std::move(*ctx));
-}
-
 void pre_drop(service::Context&) { started_as_root = privs::is_root(); }
 
 void post_drop(service::Context& ctx) {
@@ -173,7 +142,7 @@ void post_drop(service::Context& ctx) {
   sh->options.timeout = std::chrono::seconds(cfg.get_time("pop3_timeout"));
   sh->options.wrappermode = cfg.get_bool("pop3_tls_wrappermode");
   const std::string service = ctx.args().service_name.empty() ? "pop3d" : ctx.args().service_name;
-  tls_setup(cfg, service, *sh);
+  sh->tls = access::server_tls(cfg, "pop3", cat("pop3d/", service), "STLS");
   sh->options.tls = sh->tls ? &*sh->tls : nullptr;
   sh->backend = std::make_unique<ProcessBackend>(ctx.loop(), cfg, service);
   shared = std::move(sh);
