@@ -25,7 +25,9 @@
 // One request is delivered at a time, in the event loop's callback (as
 // Postfix's local: each process delivers one message at a time and master
 // runs as many processes as maxproc allows). A process is busy while a
-// connection is open.
+// connection is open, and accepts no other connection meanwhile
+// (Program::single_job): a request waiting behind the current one would wait
+// for it while another process may be free.
 #include <unistd.h>
 
 #include <chrono>
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
   p.name = "local";
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  p.single_job = true;
   p.on_exit = [](service::Context&) { daemon_state.reset(); };
   return service::run(p, argc, argv);
 }

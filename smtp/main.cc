@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
   p.pre_drop = pre_drop;
   p.post_drop = post_drop;
   p.on_accept = on_accept;
+  p.single_job = true;
   p.on_exit = [](service::Context&) { daemon_state.reset(); };
   return service::run(p, argc, argv);
 }

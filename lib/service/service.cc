@@ -41,6 +41,8 @@ class Runtime final : public Context {
   Job begin_job() override {
     if (jobs_++ == 0) {
       idle_timer_.cancel();
+      if (program_.single_job)
+        for (auto& l : listeners_) l->disable();
       report(State::busy);
     }
     return Job(this);
@@ -84,6 +86,8 @@ void Runtime::became_idle() {
     exit_timer_.start(std::chrono::milliseconds(0));  // leave from the loop, not a callback
     return;
   }
+  if (program_.single_job)
+    for (auto& l : listeners_) l->enable();
   report(State::idle);
   if (program_.idle_exit)
     idle_timer_.start(std::chrono::seconds(cfg_.get_time("max_idle")));

@@ -108,6 +108,13 @@ struct Program {
   std::string name;     // "smtpd": the program part of log lines
   std::string options;  // getopt-style letters of the program's own options
   bool idle_exit = true;
+  // One connection at a time (Postfix's single_server): the process stops
+  // accepting while a Job lives and starts again when it is idle, so a
+  // process that works synchronously (local, smtp) never takes connections
+  // it cannot serve yet while another process is free, and a busy process
+  // is not woken by every new connection. master starts another process
+  // when none is idle.
+  bool single_job = false;
   // Still root (when started as root): open what the dropped identity
   // cannot. May throw to stop start-up (the message is logged as fatal).
   std::function<void(Context&)> pre_drop;

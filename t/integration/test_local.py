@@ -413,6 +413,41 @@ def test_bad_requests_defer_and_local_carries_on(agent):
     assert res[0]["status"] == "sent"
 
 
+def test_a_busy_local_takes_no_second_connection(agent):
+    """Each connection from qmgr goes to a process of its own: a local that is
+    delivering (here: holding a connection that has sent nothing yet) does
+    not accept the next one, which would wait behind it while master could
+    start another process."""
+    import socket
+    inst = agent()
+    path = str(inst.dir / "spool" / "private" / "virtual")
+    held = []
+    for _ in range(3):  # all three wait in the backlog before any process runs
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        held.append(s)
+
+    def locals_running():
+        out = []
+        for pid in inst.children():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "local":
+                        out.append(pid)
+            except OSError:
+                pass
+        return out
+    try:
+        wait_for(lambda: len(locals_running()) >= 3, what="a local process for each connection")
+        # and a fourth connection, a real request, is served at once by a fourth
+        _, res = deliver(inst, "bob@v.test", transport="virtual")
+        assert res[0]["status"] == "sent"
+        assert len(locals_running()) >= 4
+    finally:
+        for s in held:
+            s.close()
+
+
 # --- system accounts (root only) ---------------------------------------------
 
 @pytest.fixture
