@@ -5,9 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <ctime>
-#include <random>
 
 #include "lib/base/file.h"
 #include "lib/base/strings.h"
@@ -24,17 +25,21 @@ struct TempFile {
 };
 
 // Step 1: a fresh temporary file; O_EXCL so two writers never share one.
+// The name is the process ID and a counter of this process (its threads
+// share it); a name left by an earlier process with the same ID only costs
+// another try.
 Result<TempFile> create_temp(const std::filesystem::path& dir, mode_t mode) {
-  std::random_device rd;
+  static std::atomic<std::uint64_t> counter{0};
   for (int tries = 0;; ++tries) {
-    std::filesystem::path p = dir / cat(kTempPrefix, ::getpid(), ".", rd());
+    std::filesystem::path p = dir / cat(kTempPrefix, ::getpid(), ".", counter.fetch_add(1));
     auto fd = open_file(p, O_WRONLY | O_CREAT | O_EXCL, mode);
     if (fd) return TempFile{std::move(*fd), std::move(p)};
     if (fd.error().code != Errc::exists || tries >= 8) return std::move(fd).error();
   }
 }
 
-// Steps 2-3 on an open temporary file: returns the ID the file was written under.
+// Steps 2-3 on an open temporary file (written, not yet synced): returns the
+// ID the file was written under.
 Result<QueueId> fill(const TempFile& tmp, Envelope env, std::string_view headers,
                      std::string_view body, mode_t mode) {
   struct stat st;
@@ -49,7 +54,6 @@ Result<QueueId> fill(const TempFile& tmp, Envelope env, std::string_view headers
       return make_error(Errc::io, cat(tmp.path.string(), ": ", w.error().detail));
   // The umask must not decide who may read queued mail.
   if (::fchmod(tmp.fd.get(), mode) != 0) return sys_error(cat("fchmod ", tmp.path.string()));
-  if (::fsync(tmp.fd.get()) != 0) return sys_error(cat("fsync ", tmp.path.string()));
   return id;
 }
 
@@ -61,7 +65,6 @@ Result<QueueId> write_queue_file(const Spool& spool, const Envelope& env, std::s
   auto tmp = create_temp(dir, opts.mode);
   if (!tmp) return std::move(tmp).error();
   auto id = fill(*tmp, env, headers, body, opts.mode);
-  tmp->fd.reset();
   if (!id) {
     ::unlink(tmp->path.c_str());
     return std::move(id).error();
@@ -74,13 +77,17 @@ Result<QueueId> write_queue_file(const Spool& spool, const Envelope& env, std::s
     ::unlink(tmp->path.c_str());
     return err;  // EEXIST is Errc::exists
   }
-  // Step 5. If the rename cannot be made durable we report failure, so the
-  // file must go too: otherwise the client's retry would make a duplicate.
-  if (auto ok = fsync_dir(dir); !ok) {
+  // Step 5. If the file or its name cannot be made durable we report
+  // failure, so the file must go too: otherwise the client's retry would
+  // make a duplicate.
+  auto fail = [&](Error e) -> Result<QueueId> {
     ::unlink(final_path.c_str());
     (void)fsync_dir(dir);
-    return std::move(ok).error();
-  }
+    return e;
+  };
+  if (::fsync(tmp->fd.get()) != 0) return fail(sys_error(cat("fsync ", final_path.string())));
+  tmp->fd.reset();
+  if (auto ok = fsync_dir(dir); !ok) return fail(std::move(ok).error());
   return *id;
 }
 

@@ -4,18 +4,25 @@
 // a QueueId, the complete file is on disk under its final name and survives
 // a crash; the caller may now answer 250 (smtpd) or remove the maildrop file
 // (pickup). When it returns an error, no file is left behind and the message
-// counts as not accepted. A file under a queue-ID name is always complete.
+// counts as not accepted. A file is complete before it gets a queue-ID name,
+// so a reader never sees a partial one while the system runs.
 //
 // Steps, each a crash window closed by the next:
 //   1. create a temporary file ".tmp.PID.N" in the target directory (O_EXCL);
 //      names starting with '.' never parse as queue IDs, so qmgr ignores them
 //   2. take its inode and the time: the queue ID (queue_id.h)
-//   3. write the whole file, fsync it
+//   3. write the whole file
 //   4. rename it to its ID, never replacing an existing file
-//   5. fsync the directory, so that the rename itself is on disk
-// A crash during 1-4 leaves at most a temporary file, which
-// remove_stale_temporaries() deletes; a crash during 5 leaves either nothing
-// or a complete file, and the client, not having seen 250, sends again.
+//   5. fsync the file, then the directory: the data and the rename reach the
+//      disk together (on a journalling file system the file's fsync commits
+//      the rename too and the directory's costs nothing more; syncing the
+//      file before the rename would take two commits per message)
+// A crash of the process during 1-3 leaves a temporary file, which
+// remove_stale_temporaries() deletes. An operating-system crash before 5 has
+// ended can leave the ID name with a torn or empty file; the reader rejects
+// it (the end record and its checksum, FORMAT.md) and it goes to corrupt/.
+// Either way the client has not seen 250 and sends again: nothing accepted
+// is lost.
 #pragma once
 
 #include <sys/types.h>
