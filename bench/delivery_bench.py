@@ -55,10 +55,12 @@ def main():
         return
     print(f"delivery: {MESSAGES} messages of {SIZE} bytes, SMTP -> queue -> virtual Maildir")
     for s in SESSIONS:
-        with tempfile.TemporaryDirectory() as base:
-            os.chmod(base, 0o755)
+        with mta.scratch() as base:
             ours = run_one(mta.PosthornInstance(BUILD, base), s)
-            theirs = run_one(mta.PostfixInstance(base), s) if mta.PostfixInstance.available() else None
+        theirs = None
+        if mta.PostfixInstance.available():
+            with mta.scratch() as base:
+                theirs = run_one(mta.PostfixInstance(base), s)
         line = (f"  {s:3d} sessions  posthorn {ours[0]:7.1f} msg/s {ours[1]:6.2f} s CPU "
                 f"{ours[2] / 1024:7.1f} MiB")
         if theirs:

@@ -60,14 +60,11 @@ def main():
         return
     print(f"relay: {MESSAGES} messages of {SIZE} bytes, SMTP -> queue -> smtp -> smtp-sink")
     for s in SESSIONS:
-        with tempfile.TemporaryDirectory() as base:
-            os.chmod(base, 0o755)
-            d1, d2 = os.path.join(base, "a"), os.path.join(base, "b")
-            os.mkdir(d1)
-            os.mkdir(d2)
+        with mta.scratch() as d1:
             ours = run_one(lambda port: mta.RelayPosthornInstance(BUILD, d1, port), d1, s)
-            theirs = None
-            if mta.PostfixInstance.available():
+        theirs = None
+        if mta.PostfixInstance.available():
+            with mta.scratch() as d2:
                 theirs = run_one(lambda port: mta.RelayPostfixInstance(d2, port), d2, s)
         line = (f"  {s:3d} sessions  posthorn {ours[0]:7.1f} msg/s {ours[1]:6.2f} s CPU "
                 f"{ours[2] / 1024:7.1f} MiB")

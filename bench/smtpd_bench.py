@@ -11,7 +11,6 @@ instance's processes, peak memory (Pss), and the Posthorn/Postfix ratios
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -53,11 +52,12 @@ def main():
     print(f"smtpd acceptance: {MESSAGES} messages per scenario, queue fsync on, no delivery")
     for size in SIZES:
         for s in SESSIONS:
-            with tempfile.TemporaryDirectory() as base:
-                os.chmod(base, 0o755)
+            with mta.scratch() as base:
                 ours = run_one(mta.PosthornInstance(BUILD, base, deliver=False), s, size)
-                theirs = (run_one(mta.PostfixInstance(base, deliver=False), s, size)
-                          if mta.PostfixInstance.available() else None)
+            theirs = None
+            if mta.PostfixInstance.available():
+                with mta.scratch() as base:
+                    theirs = run_one(mta.PostfixInstance(base, deliver=False), s, size)
             line = (f"  {size // 1024:4d} KiB {s:3d} sessions  posthorn {ours[0]:7.1f} msg/s "
                     f"{ours[1]:6.2f} s CPU {ours[2] / 1024:6.1f} MiB")
             if theirs:
