@@ -3,11 +3,13 @@
 // Reading is wanted unless the owner paused it, the output is above its high
 // watermark, or the connection is closing; update_reading() applies that one
 // rule after every change, so the three reasons cannot undo each other.
+//
+// Everything that touches OpenSSL is in connection_tls.cc, so a program that
+// never makes a TLS connection does not link libssl and libcrypto (each
+// process would carry ~0.5 MiB of their relocated tables).
 #include "lib/event/connection.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 
 #include <algorithm>
 
@@ -31,20 +33,7 @@ std::unique_ptr<Connection> Connection::plain(EventBase& base, Fd fd, Connection
   return std::unique_ptr<Connection>(new Connection(base, bev, opts));
 }
 
-std::unique_ptr<Connection> Connection::tls(EventBase& base, Fd fd, SslPtr ssl, TlsRole role,
-                                            ConnectionOptions opts) {
-  evutil_make_socket_nonblocking(fd.get());
-  auto state = role == TlsRole::server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING;
-  bufferevent* bev = bufferevent_openssl_socket_new(base.get(), fd.get(), ssl.get(), state,
-                                                    BEV_OPT_CLOSE_ON_FREE);
-  if (!bev) log::panic("bufferevent_openssl_socket_new failed");
-  fd.release();   // both are freed by bufferevent_free (BEV_OPT_CLOSE_ON_FREE)
-  ssl.release();
-  // Many clients drop TCP without close_notify; that is an end, not an attack
-  // on us (we frame our own data: SMTP's dot, IMAP's literals).
-  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-  return std::unique_ptr<Connection>(new Connection(base, bev, opts));
-}
+std::string (*Connection::tls_errors_)(bufferevent*) = nullptr;
 
 Connection::Connection(EventBase& base, bufferevent* bev, ConnectionOptions opts)
     : base_(base), opts_(opts), bev_(bev), kick_(base, [this] {
@@ -177,23 +166,6 @@ void Connection::close_when_sent() {
   if (output_size() == 0) kick_.start(kUnderlyingFlushPoll);
 }
 
-void Connection::start_tls(SslPtr ssl, TlsRole role) {
-  if (closed_) return;
-  drain(input_size());
-  bufferevent* under = bev_.release();
-  bufferevent_set_timeouts(under, nullptr, nullptr);  // the filter carries the timeout
-  auto state = role == TlsRole::server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING;
-  bufferevent* filter = bufferevent_openssl_filter_new(base_.get(), under, ssl.get(), state,
-                                                       BEV_OPT_CLOSE_ON_FREE);
-  if (!filter) log::panic("bufferevent_openssl_filter_new failed");
-  ssl.release();  // freed with the filter, which also frees `under`
-  bufferevent_openssl_set_allow_dirty_shutdown(filter, 1);
-  bev_.reset(filter);
-  install();
-}
-
-SSL* Connection::ssl() const { return bufferevent_openssl_get_ssl(bev_.get()); }
-
 int Connection::fd() const { return static_cast<int>(bufferevent_getfd(bev_.get())); }
 
 void Connection::finish(Error e) {
@@ -237,16 +209,13 @@ void Connection::event_cb(bufferevent*, short what, void* arg) {
 }
 
 Error Connection::describe_error(short) const {
-  std::string tls;
-  while (unsigned long e = bufferevent_get_openssl_error(bev_.get())) {
-    char buf[256];  // ERR_error_string_n's documented buffer size
-    ERR_error_string_n(e, buf, sizeof buf);
-    tls += tls.empty() ? buf : cat("; ", buf);
+  if (tls_ && tls_errors_) {
+    std::string text = tls_errors_(bev_.get());
+    if (!text.empty()) return {Errc::protocol, "TLS: " + text};
   }
-  if (!tls.empty()) return {Errc::protocol, "TLS: " + tls};
   int err = EVUTIL_SOCKET_ERROR();
   if (err != 0) return sys_error("connection", err);
-  return {Errc::io, ssl() ? "TLS connection failed" : "connection failed"};
+  return {Errc::io, tls_ ? "TLS connection failed" : "connection failed"};
 }
 
 }  // namespace posthorn::event

@@ -124,6 +124,10 @@ class Connection {
   static void write_cb(bufferevent*, void* arg);
   static void event_cb(bufferevent*, short what, void* arg);
   Error describe_error(short what) const;
+  // OpenSSL's queued errors of a bufferevent, "; "-joined: set by
+  // connection_tls.cc when it makes the first TLS connection, so this file
+  // names no OpenSSL function and plain-only programs do not link it.
+  static std::string (*tls_errors_)(bufferevent* bev);
 
   EventBase& base_;
   ConnectionOptions opts_;
@@ -136,6 +140,7 @@ class Connection {
   bool paused_by_output_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool tls_ = false;  // made by tls() or switched by start_tls()
 };
 
 }  // namespace posthorn::event
