@@ -140,7 +140,8 @@ class Connection {
   bool paused_by_output_ = false;
   bool closing_ = false;
   bool closed_ = false;
-  bool tls_ = false;  // made by tls() or switched by start_tls()
+  bool tls_ = false;     // made by tls() or switched by start_tls()
+  bool direct_ = true;   // write() may send() before queueing (not on a pipe)
 };
 
 }  // namespace posthorn::event
